@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common helpers for the workbench scripts.  Source it; do not run it.
+#
+# Environment knobs (all optional):
+#   BASE=v7.3.4        which bases/<BASE>/ to work on
+#   CACHE=<dir>        where downloads, trees and build dirs live
+#                      (default: ${XDG_CACHE_HOME:-$HOME/.cache}/iowq-eoi)
+#   JOBS=<n>           parallel make jobs (default: nproc)
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BASE=${BASE:-v7.3.4}
+BASE_DIR=$REPO/bases/$BASE
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iowq-eoi}
+JOBS=${JOBS:-$(nproc)}
+TOOLS=$CACHE/tools
+
+# A failure prints one line that says what failed and what to do.
+die() {
+	printf '\nerror: %s\n' "$*" >&2
+	exit 1
+}
+
+say() {
+	printf '==> %s\n' "$*" >&2
+}
+
+[ -f "$BASE_DIR/base.conf" ] ||
+	die "unknown base '$BASE': no $BASE_DIR/base.conf (known: $(ls "$REPO/bases" | tr '\n' ' '))"
+# shellcheck source=/dev/null
+. "$BASE_DIR/base.conf"
+
+BASE_CACHE=$CACHE/$BASE
+KSRC=$BASE_CACHE/linux           # git repo: tag $BASE_TAG, branch "series"
+SERIES_DIR=${SERIES_DIR:-$BASE_DIR/patches}
+CONFIG_DIR=$BASE_DIR/configs
+BUILD_ROOT=$BASE_CACHE/build     # one O= dir per config name
+
+# Toolchain: Debian's rustc (its sysroot carries the library sources that
+# the kernel needs; rustup's toolchain has no rust-src), LLVM 19 and the
+# bindgen that scripts/setup.sh installs into the cache.
+export PATH=$TOOLS/bin:/usr/bin:$PATH
+KMAKE=(make -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc
+	RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
+	BINDGEN="$TOOLS/bin/bindgen" -j"$JOBS")
+
+need_disk() {	# need_disk <dir> <GiB>
+	local dir=$1 gib=$2 avail
+	mkdir -p "$dir"
+	avail=$(df -Pk "$dir" | awk 'NR == 2 { print int($4 / 1048576) }')
+	[ "$avail" -ge "$gib" ] ||
+		die "only ${avail} GiB free under $dir, need ${gib} GiB; free some space or set CACHE=<dir>"
+}
+
+need_tree() {
+	[ -d "$KSRC/.git" ] || die "no kernel tree at $KSRC; run 'make tree' first"
+}
+
+# Git in the kernel tree; commits the bench makes need some identity.
+kgit() {
+	if [ -n "$(git -C "$KSRC" config user.email 2>/dev/null)" ]; then
+		git -C "$KSRC" "$@"
+	else
+		git -C "$KSRC" -c user.name="iowq-eoi bench" -c user.email=bench@localhost "$@"
+	fi
+}
+
+# The series' patch files, in order, without the cover letter.
+series_patches() {
+	find "$SERIES_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' 2>/dev/null | sort
+}
+
+# Apply the series to the base in a scratch index (the tree's files are not
+# touched) and print the resulting tree's id.  A patch that does not apply
+# ends the script with its name, git's reason and the base it expected.
+series_tree() {
+	local idx p out
+	idx=$(mktemp)
+	GIT_INDEX_FILE=$idx git -C "$KSRC" read-tree "$BASE_TAG"
+	while read -r p; do
+		[ -n "$p" ] || continue
+		if ! out=$(GIT_INDEX_FILE=$idx git -C "$KSRC" apply --cached "$p" 2>&1); then
+			rm -f "$idx"
+			echo "$out" | head -n 20 >&2
+			die "patch ${p##*/} does not apply to $BASE_TAG ($BASE_VERSION, base commit $(git -C "$KSRC" rev-parse --short "$BASE_TAG")): $(echo "$out" | grep -m1 'error:' || echo "$out" | head -n1)"
+		fi
+	done < <(series_patches)
+	GIT_INDEX_FILE=$idx git -C "$KSRC" write-tree
+	rm -f "$idx"
+}

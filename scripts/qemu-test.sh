@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a built kernel under QEMU (TCG) with the userspace tests as /init,
+# and run them:
+#
+#   scripts/qemu-test.sh [--config NAME] [--expect-rust] [scenario...]
+#
+# The tests (tests/iowq, a Cargo crate) are built statically and packed
+# into an initramfs with the kernel's own usr/gen_init_cpio.  The console
+# log is kept.  A boot failure, a hang past the deadline, a failed test, or
+# an oops, WARN, BUG, lockdep or RCU splat in the log fails the run.
+. "$(dirname "$0")/lib.sh"
+
+config=kunit
+args=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--config) config=$2; shift 2 ;;
+	*) args+=("$1"); shift ;;
+	esac
+done
+timeout=${QEMU_TIMEOUT:-300}
+
+O=$("$(dirname "$0")/build.sh" "$config" bzImage)
+
+say "building the userspace tests (tests/iowq)"
+tdir=$REPO/tests/iowq
+target=x86_64-unknown-linux-gnu
+(cd "$tdir" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --locked \
+	--target "$target" --target-dir "$CACHE/cargo-target") ||
+	die "building tests/iowq failed (see above); it needs cargo and crates.io"
+bin=$CACHE/cargo-target/$target/release/iowq-test
+
+run=$CACHE/run/$config
+mkdir -p "$run"
+cat >"$run/initramfs.list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+nod /dev/null 0666 0 0 c 1 3
+dir /proc 0755 0 0
+dir /tmp 1777 0 0
+file /init $bin 0755 0 0
+EOF
+"$O/usr/gen_init_cpio" "$run/initramfs.list" >"$run/initramfs.cpio" ||
+	die "gen_init_cpio failed; is CONFIG_BLK_DEV_INITRD set in config $config?"
+
+log=$run/console.log
+a=$(IFS=,; echo "${args[*]:-}")
+say "booting $config under QEMU (TCG): iowq-test ${args[*]:-(all scenarios)}; console log: $log"
+start=$SECONDS
+rc=0
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel tcg -nodefaults -display none \
+	-m 1024 -smp 2 -no-reboot -serial stdio \
+	-kernel "$O/arch/x86/boot/bzImage" -initrd "$run/initramfs.cpio" \
+	-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 iowq.args=$a" \
+	</dev/null >"$log" 2>&1 || rc=$?
+
+splat=$(grep -E -m5 'Oops|BUG:|WARNING:|Kernel panic|INFO: (task .* blocked|rcu_.* detected stall)|possible (recursive|circular) locking|KASAN:|UBSAN:|general protection' "$log" || true)
+grep -E '^(PASS|FAIL) ' "$log" || true
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	tail -n 40 "$log" >&2
+	die "the guest did not finish within $timeout s (log: $log)"
+elif [ -n "$splat" ]; then
+	grep -E -B5 -A30 -m1 'Oops|BUG:|WARNING:|Kernel panic|INFO:|locking|KASAN:|UBSAN:|general protection' "$log" | head -n 60 >&2
+	die "the kernel log has a splat: $(echo "$splat" | head -n1) (log: $log)"
+elif ! summary=$(grep -E '^iowq-test: [0-9]+ passed, [0-9]+ failed' "$log"); then
+	tail -n 40 "$log" >&2
+	die "the tests did not run to the end: no summary in the console log (log: $log)"
+elif ! grep -q ' 0 failed' <<<"$summary"; then
+	die "$summary (config $config; log: $log)"
+fi
+say "$summary (config $config, $((SECONDS - start)) s in QEMU)"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Make the working kernel tree: branch "series" = base tag + git am of the
+# series, one commit per patch.  On a patch that does not apply, say which
+# one, show the failing hunk, and leave the tree as it was.
+#
+# The previous "series" branch is kept in the reflog; a tree with
+# uncommitted changes is refused rather than overwritten.
+. "$(dirname "$0")/lib.sh"
+
+"$(dirname "$0")/fetch-base.sh"
+
+if [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ]; then
+	git -C "$KSRC" status --short | head -n 20 >&2
+	die "$KSRC has uncommitted changes (above); commit them and run 'make patches', or discard them, then rerun"
+fi
+[ ! -d "$KSRC/.git/rebase-apply" ] || git -C "$KSRC" am --abort
+
+mapfile -t patches < <(series_patches)
+
+# Check that every patch applies before touching the tree.
+want=$(series_tree)
+if git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
+	[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" = "$want" ] &&
+	[ "$(git -C "$KSRC" rev-list --count "$BASE_TAG..series")" = ${#patches[@]} ]; then
+	[ "$(git -C "$KSRC" symbolic-ref -q --short HEAD)" = series ] || kgit checkout -q series
+	say "tree up to date: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches"
+	exit 0
+fi
+
+# Commits made in the tree and not yet saved with 'make patches' are not
+# thrown away silently: the tree the last 'make tree' made is recorded.
+applied=$KSRC/.git/series-applied-tree
+if git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
+	[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" != "$(cat "$applied" 2>/dev/null)" ] &&
+	[ -z "${FORCE:-}" ]; then
+	die "branch series in $KSRC has commits that are not in patches/; run 'make patches' to keep them, or 'make tree FORCE=1' to replace them (they stay in 'git reflog series')"
+fi
+
+kgit checkout -q -B series-apply "$BASE_TAG"
+for p in "${patches[@]}"; do
+	kgit am -q --keep-cr "$p" || {
+		kgit am --abort || true
+		die "git am of ${p##*/} failed although it applies with git apply; the tree is on branch series-apply"
+	}
+done
+kgit branch -q -f series series-apply
+kgit checkout -q series
+kgit branch -q -D series-apply
+echo "$want" >"$applied"
+kgit config branch.series.description "$(cat "$BASE_DIR/cover-letter")"
+say "tree ready: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches (previous series: see 'git reflog series')"
