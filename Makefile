@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup tree build build-norust kunit demo patches check-series \
+.PHONY: help setup tree worktree build build-norust kunit demo patches check-series \
 	check test clean
 
 help:
@@ -28,16 +28,20 @@ setup:
 tree: setup
 	@$(S)/tree.sh
 
-build: tree
+# These use the tree as it is when it holds work not yet in patches/.
+worktree: setup
+	@$(S)/tree.sh --keep-local
+
+build: worktree
 	@$(S)/build.sh kunit >/dev/null
 
-build-norust: tree
+build-norust: worktree
 	@$(S)/build.sh norust >/dev/null
 
-kunit: tree
+kunit: worktree
 	@$(S)/kunit.sh
 
-demo: tree
+demo: worktree
 	@$(S)/demo.sh
 
 patches:
@@ -46,7 +50,7 @@ patches:
 check-series: setup
 	@$(S)/check-series.sh
 
-check: tree
+check: worktree
 	@$(S)/check.sh
 
 test:

@@ -20,7 +20,7 @@ use kernel::{
     sync::atomic::{Atomic, Full, Relaxed},
 };
 
-mod io_wq_idle_state;
+pub mod io_wq_idle_state;
 
 use io_wq_idle_state::{IdleState, Step, TctxEvent, Verdict, WorkerIdle};
 
@@ -28,7 +28,8 @@ use io_wq_idle_state::{IdleState, Step, TctxEvent, Verdict, WorkerIdle};
 const _: () = {
     assert!(bindings::io_wq_state_bit_IO_WQ_BIT_EXIT == io_wq_idle_state::IO_WQ_BIT_EXIT);
     assert!(
-        bindings::io_wq_state_bit_IO_WQ_BIT_EXIT_ON_IDLE == io_wq_idle_state::IO_WQ_BIT_EXIT_ON_IDLE
+        bindings::io_wq_state_bit_IO_WQ_BIT_EXIT_ON_IDLE
+            == io_wq_idle_state::IO_WQ_BIT_EXIT_ON_IDLE
     );
 };
 
@@ -227,16 +228,29 @@ mod tests {
             io_wq_idle_verdict_IO_WQ_IDLE_STAY as STAY_V,
         };
 
-        assert_eq!(super::io_wq_idle_verdict(false, false, 1, 0, false), STAY_V);
-        assert_eq!(super::io_wq_idle_verdict(false, false, 1, EOI, false), EXIT_V);
-        assert_eq!(super::io_wq_idle_verdict(false, false, 1, EXIT, false), STAY_V);
-        assert_eq!(super::io_wq_idle_verdict(false, false, 1, EOI | EXIT, false), EXIT_V);
-        assert_eq!(super::io_wq_idle_verdict(false, false, 1, EOI, true), STAY_V);
-        assert_eq!(super::io_wq_idle_verdict(true, false, 2, 0, false), EXIT_V);
+        #[rustfmt::skip]
+        let table = [
+            // (last_timeout, nr_workers, state word, create_pending, verdict)
+            (false, 1, 0, false, STAY_V),
+            (false, 1, EOI, false, EXIT_V),
+            (false, 1, EXIT, false, STAY_V),
+            (false, 1, EOI | EXIT, false, EXIT_V),
+            (false, 1, EOI, true, STAY_V),
+            (true, 2, 0, false, EXIT_V),
+            (true, 2, !EOI, false, EXIT_V),
+            (true, 1, !EOI, false, STAY_V),
+        ];
+        for (last_timeout, nr_workers, word, create_pending, want) in table {
+            let got =
+                super::io_wq_idle_verdict(last_timeout, false, nr_workers, word, create_pending);
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
     fn state_steps() {
+        let store = |new, wake| Step::Store { new, wake };
+
         // Every transition, from every state, with and without the exit bit
         // and with unrelated bits set, which must survive.
         for other in [0, EXIT, !(EXIT | EOI), usize::MAX & !EOI] {
@@ -248,8 +262,8 @@ mod tests {
             assert_eq!(IdleState::from_word(eoi), Eoi);
             assert_eq!(step(ka, Ka), Step::Done);
             assert_eq!(step(eoi, Eoi), Step::Done);
-            assert_eq!(step(eoi, Ka), Step::Store { new: ka, wake: false });
-            assert_eq!(step(ka, Eoi), Step::Store { new: eoi, wake: !exiting });
+            assert_eq!(step(eoi, Ka), store(ka, false));
+            assert_eq!(step(ka, Eoi), store(eoi, !exiting));
         }
     }
 

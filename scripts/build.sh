@@ -30,8 +30,9 @@ done
 
 # Regenerate .config only when a fragment or the Kconfig files changed, so
 # that an unchanged config does not touch include/config/ and rebuild.
-want=$(cat "${frags[@]}" | sha256sum | cut -c1-16)-$(kgit rev-parse HEAD:init/Kconfig HEAD:io_uring 2>/dev/null | sha256sum | cut -c1-16)
-if [ "$(cat "$O/.config.stamp" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ]; then
+want=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+if [ "$(cat "$O/.config.stamp" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ] ||
+	[ -n "$(find "$KSRC" -name 'Kconfig*' -newer "$O/.config.stamp" -print -quit)" ]; then
 	say "configuring $name: alldefconfig + ${!var}"
 	rm -f "$O/.config.stamp"
 	(cd "$KSRC" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$O" "${frags[@]}" >"$O/merge_config.log" 2>&1) ||
@@ -76,5 +77,6 @@ if ! wait $pid; then
 	grep -E -B2 -A6 'error(\[E[0-9]+\])?:|Error [0-9]' "$O/build.log" | head -n 60 >&2
 	die "build of $name failed (full log: $O/build.log)"
 fi
-say "built $name in $((SECONDS - start)) s"
+warnings=$(grep -c '^warning\|: warning:' "$O/build.log" || true)
+say "built $name in $((SECONDS - start)) s$([ "$warnings" = 0 ] || echo ", $warnings warning lines")"
 echo "$O"

@@ -81,8 +81,10 @@ series_tree() {
 	while read -r p; do
 		[ -n "$p" ] || continue
 		if ! out=$(GIT_INDEX_FILE=$idx git -C "$KSRC" apply --cached "$p" 2>&1); then
+			# -v shows the failing hunk's text ("while searching for:").
+			GIT_INDEX_FILE=$idx git -C "$KSRC" apply --cached --check -v "$p" 2>&1 |
+				sed -n '/^error: while searching for:/,/^error: patch failed/p' | head -n 30 >&2 || true
 			rm -f "$idx"
-			echo "$out" | head -n 20 >&2
 			die "patch ${p##*/} does not apply to $BASE_TAG ($BASE_VERSION, base commit $(git -C "$KSRC" rev-parse --short "$BASE_TAG")): $(echo "$out" | grep -m1 'error:' || echo "$out" | head -n1)"
 		fi
 	done < <(series_patches)

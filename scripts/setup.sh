@@ -28,6 +28,9 @@ PKGS=(
 	git:git
 	dpkg-deb:dpkg
 	pahole:dwarves
+	make:make
+	cc:gcc
+	/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
 )
 
 have() {

@@ -9,7 +9,7 @@ S=$(dirname "$0")
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken checkpatch rustfmt
-	kunit qemu clippy w1 bisect)
+	userspace-lint kunit qemu clippy w1 bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "
@@ -21,6 +21,12 @@ run_step() {
 	check-series) "$S/check-series.sh" ;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
 	checkpatch | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
+	userspace-lint)
+		cd "$REPO/tests/iowq"
+		cargo fmt --check
+		cargo clippy -q --locked --release --target-dir "$CACHE/cargo-target" -- -D warnings
+		echo "tests/iowq: rustfmt and clippy clean"
+		;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --expect-rust ;;
 	*) die "unknown test step '$1'" ;;

@@ -10,6 +10,18 @@
 
 "$(dirname "$0")/fetch-base.sh"
 
+# --keep-local (used by build, kunit, demo...): a tree with work of the
+# developer's in it, uncommitted or not yet in patches/, is used as it is.
+keep_local=
+[ "${1:-}" != --keep-local ] || keep_local=1
+applied=$KSRC/.git/series-applied-tree
+if [ -n "$keep_local" ] && git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
+	{ [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ] ||
+		[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" != "$(cat "$applied" 2>/dev/null)" ]; }; then
+	say "using the tree as it is: it has local changes not in patches/ ('make patches' saves them)"
+	exit 0
+fi
+
 if [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ]; then
 	git -C "$KSRC" status --short | head -n 20 >&2
 	die "$KSRC has uncommitted changes (above); commit them and run 'make patches', or discard them, then rerun"
@@ -30,7 +42,6 @@ fi
 
 # Commits made in the tree and not yet saved with 'make patches' are not
 # thrown away silently: the tree the last 'make tree' made is recorded.
-applied=$KSRC/.git/series-applied-tree
 if git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
 	[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" != "$(cat "$applied" 2>/dev/null)" ] &&
 	[ -z "${FORCE:-}" ]; then

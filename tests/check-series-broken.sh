@@ -8,9 +8,9 @@ need_tree
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$SERIES_DIR"/*.patch "$tmp"/
-# Break a context line of the last patch (the hunks' first context line).
+# Break a context line of the last patch: the first one after its first @@.
 victim=$(ls "$tmp"/0*.patch | grep -v 0000- | tail -n1)
-line=$(grep -n -m1 '^ [^ ]' "$victim" | cut -d: -f1)
+line=$(awk '/^@@/ { h = 1; next } h && /^ ./ { print NR; exit }' "$victim")
 [ -n "$line" ] || die "no context line found in ${victim##*/}"
 sed -i "${line}s/^ \(.*\)$/ \1 BROKEN/" "$victim"
 

@@ -22,6 +22,8 @@ const EXIT_BOUND: Duration = Duration::from_secs(2);
 const APPEAR_BOUND: Duration = Duration::from_secs(2);
 
 type Res = Result<String, String>;
+/// A named scenario.
+type Scenario = (&'static str, fn() -> Res);
 
 /// Number of threads of this process whose comm starts with `prefix`.
 fn threads(prefix: &str) -> usize {
@@ -40,6 +42,33 @@ fn threads(prefix: &str) -> usize {
 fn workers() -> usize {
     threads("iou-wrk-")
 }
+
+/// Workers of the io-wq of thread `tid` (their comm is `iou-wrk-<tid>`).
+fn workers_of(tid: libc::pid_t) -> usize {
+    let name = format!("iou-wrk-{tid}\n");
+    let Ok(dir) = fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c == name))
+        .count()
+}
+
+fn gettid() -> libc::pid_t {
+    // SAFETY: gettid(2) has no arguments and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// Nothing of an earlier scenario may be left.
+fn clean_start() -> Result<(), String> {
+    wait_for(EXIT_BOUND, || workers() == 0 && threads("iou-sqp-") == 0)
+        .map(|_| ())
+        .ok_or_else(|| format!("{} iou-wrk threads before the test", workers()))
+}
+
+/// The worker must still be there `SHORT` after a change that must not
+/// affect it.
+const SHORT: Duration = Duration::from_millis(1000);
 
 /// Polls `cond` every millisecond until it holds or `bound` passed; returns
 /// the time it took, or None.
@@ -76,7 +105,8 @@ fn async_write(ring: &mut IoUring, file: &fs::File, buf: &[u8]) -> Result<(), St
         .user_data(1);
     // SAFETY: `buf` outlives the request, which completes before we return.
     unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full".to_string())?;
-    ring.submit_and_wait(1).map_err(|e| format!("io_uring_enter: {e}"))?;
+    ring.submit_and_wait(1)
+        .map_err(|e| format!("io_uring_enter: {e}"))?;
     let cqe = ring.completion().next().ok_or("no completion")?;
     if cqe.result() != buf.len() as i32 {
         return Err(format!("write returned {}", cqe.result()));
@@ -101,9 +131,7 @@ fn scratch_file(name: &str) -> Result<fs::File, String> {
 /// gone within the bound after close, and the keepalive is back on the next
 /// ring.
 fn lifecycle() -> Res {
-    if workers() != 0 {
-        return Err(format!("{} iou-wrk threads before the test", workers()));
-    }
+    clean_start()?;
     let file = scratch_file("lifecycle")?;
     let ring = ring_with_worker(&file)?;
     let appeared = wait_for(APPEAR_BOUND, || workers() > 0)
@@ -129,7 +157,8 @@ fn lifecycle() -> Res {
     std::thread::sleep(IDLE_WAIT);
     let kept2 = workers();
     drop(ring);
-    let gone2 = wait_for(EXIT_BOUND, || workers() == 0).ok_or("workers left after closing the second ring")?;
+    let gone2 = wait_for(EXIT_BOUND, || workers() == 0)
+        .ok_or("workers left after closing the second ring")?;
     if kept2 == 0 {
         return Err("keepalive not restored on the second ring".into());
     }
@@ -144,21 +173,300 @@ fn lifecycle() -> Res {
     ))
 }
 
+/// Two rings: closing one leaves the worker, closing the other removes it.
+fn two_rings() -> Res {
+    clean_start()?;
+    let file = scratch_file("two-rings")?;
+    let a = ring_with_worker(&file)?;
+    let mut b = IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?;
+    async_write(&mut b, &file, b"b\n")?;
+    wait_for(APPEAR_BOUND, || workers() > 0).ok_or("no iou-wrk thread")?;
+    drop(a);
+    std::thread::sleep(SHORT);
+    if workers() == 0 {
+        return Err("the worker left when one of two rings was closed".into());
+    }
+    drop(b);
+    let gone = wait_for(EXIT_BOUND, || workers() == 0)
+        .ok_or("workers left after closing the second ring")?;
+    Ok(format!(
+        "worker kept {:.1} s after the first close; gone {} after the second (bound {} ms)",
+        SHORT.as_secs_f32(),
+        ms(gone),
+        EXIT_BOUND.as_millis()
+    ))
+}
+
+/// Two threads, each with its own ring and io-wq: closing one thread's ring
+/// leaves the other's worker alone. Then one ring used by both threads.
+fn threads_scenario() -> Res {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Barrier};
+    clean_start()?;
+
+    // Each thread: make a worker, report its tid, close on request, report.
+    let spawn = |name: &'static str| {
+        let (to_thread, cmd) = mpsc::channel::<()>();
+        let (report, from_thread) = mpsc::channel::<Result<libc::pid_t, String>>();
+        let h = std::thread::spawn(move || {
+            let run = || -> Result<IoUring, String> {
+                let file = scratch_file(name)?;
+                ring_with_worker(&file)
+            };
+            match run() {
+                Ok(ring) => {
+                    let _ = report.send(Ok(gettid()));
+                    let _ = cmd.recv();
+                    drop(ring);
+                    let _ = report.send(Ok(0));
+                    let _ = cmd.recv();
+                }
+                Err(e) => {
+                    let _ = report.send(Err(e));
+                }
+            }
+        });
+        (h, to_thread, from_thread)
+    };
+    let (h1, c1, r1) = spawn("t1");
+    let (h2, c2, r2) = spawn("t2");
+    let t1 = r1.recv().map_err(|e| e.to_string())??;
+    let t2 = r2.recv().map_err(|e| e.to_string())??;
+    wait_for(APPEAR_BOUND, || workers_of(t1) > 0 && workers_of(t2) > 0)
+        .ok_or("each thread should have a worker of its own")?;
+    c1.send(()).ok();
+    r1.recv().ok();
+    let gone1 = wait_for(EXIT_BOUND, || workers_of(t1) == 0)
+        .ok_or("thread 1's worker left after its ring was closed")?;
+    std::thread::sleep(SHORT);
+    if workers_of(t2) == 0 {
+        return Err("thread 2's worker went away when thread 1 closed its ring".into());
+    }
+    c2.send(()).ok();
+    r2.recv().ok();
+    let gone2 = wait_for(EXIT_BOUND, || workers_of(t2) == 0)
+        .ok_or("thread 2's worker left after its ring was closed")?;
+    c1.send(()).ok();
+    c2.send(()).ok();
+    h1.join().ok();
+    h2.join().ok();
+
+    // One ring, used by two threads: each gets its own io-wq; closing the
+    // ring removes both threads' workers.
+    clean_start()?;
+    let ring = Arc::new(std::sync::Mutex::new(
+        IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?,
+    ));
+    let file = Arc::new(scratch_file("shared")?);
+    let barrier = Arc::new(Barrier::new(2));
+    let (r, f, b) = (ring.clone(), file.clone(), barrier.clone());
+    let h = std::thread::spawn(move || {
+        let res = async_write(&mut r.lock().unwrap(), &f, b"shared\n").map(|_| gettid());
+        drop(r);
+        b.wait(); // ring used
+        b.wait(); // ring closed, checks done
+        res
+    });
+    async_write(&mut ring.lock().unwrap(), &file, b"shared\n")?;
+    barrier.wait();
+    let workers_shared = wait_for(APPEAR_BOUND, || workers() >= 2).map(|_| workers());
+    let ring = Arc::try_unwrap(ring).map_err(|_| "ring still shared")?;
+    drop(ring);
+    let gone3 = wait_for(EXIT_BOUND, || workers() == 0);
+    barrier.wait();
+    let other = h.join().map_err(|_| "thread panicked")??;
+    let n = workers_shared.ok_or("the shared ring should give both threads a worker")?;
+    let gone3 =
+        gone3.ok_or_else(|| format!("{} workers left after closing the shared ring", workers()))?;
+    Ok(format!(
+        "own rings: thread 1's worker gone in {}, thread 2's kept, then gone in {}; \
+         shared ring: {n} workers (threads {} and {other}) gone in {}",
+        ms(gone1),
+        ms(gone2),
+        gettid(),
+        ms(gone3)
+    ))
+}
+
+/// SQPOLL: the io-wq belongs to the iou-sqp thread; after close, neither it
+/// nor its workers remain.
+fn sqpoll() -> Res {
+    clean_start()?;
+    let file = scratch_file("sqpoll")?;
+    let mut ring = IoUring::builder()
+        .setup_sqpoll(1000)
+        .build(8)
+        .map_err(|e| format!("io_uring_setup(SQPOLL): {e}"))?;
+    for _ in 0..4 {
+        async_write(&mut ring, &file, b"sqpoll\n")?;
+    }
+    wait_for(APPEAR_BOUND, || workers() > 0 && threads("iou-sqp-") > 0)
+        .ok_or("no iou-wrk and iou-sqp threads with an SQPOLL ring")?;
+    drop(ring);
+    let gone =
+        wait_for(EXIT_BOUND, || workers() == 0 && threads("iou-sqp-") == 0).ok_or_else(|| {
+            format!(
+                "{} iou-wrk and {} iou-sqp threads left after close",
+                workers(),
+                threads("iou-sqp-")
+            )
+        })?;
+    Ok(format!("iou-wrk and iou-sqp gone {} after close", ms(gone)))
+}
+
+/// fork/exec: a child inherits the ring fd and execs. Nothing lingers in
+/// the child; the parent's worker stays while the child holds the ring, and
+/// goes once the last reference is gone.
+fn fork_exec() -> Res {
+    clean_start()?;
+    let file = scratch_file("fork")?;
+    let ring = ring_with_worker(&file)?;
+    wait_for(APPEAR_BOUND, || workers() > 0).ok_or("no iou-wrk thread")?;
+    let fd = ring.as_raw_fd();
+    let exe = std::ffi::CString::new("/proc/self/exe").unwrap();
+    let args = [
+        std::ffi::CString::new("iowq-test").unwrap(),
+        std::ffi::CString::new("--child-exec").unwrap(),
+        std::ffi::CString::new(fd.to_string()).unwrap(),
+    ];
+    let argv: Vec<*const libc::c_char> = args
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    // SAFETY: the child only calls async-signal-safe functions before execv.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err("fork failed".into());
+    }
+    if pid == 0 {
+        // SAFETY: clear FD_CLOEXEC of the inherited ring fd, then exec.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            libc::execv(exe.as_ptr(), argv.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    drop(ring);
+    // The child still holds the ring: the parent keeps its worker.
+    std::thread::sleep(Duration::from_millis(100));
+    let held = workers();
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("the exec'd child failed (status {status:#x})"));
+    }
+    if held == 0 {
+        return Err("the parent's worker left while the exec'd child still held the ring".into());
+    }
+    let gone = wait_for(EXIT_BOUND, || workers() == 0)
+        .ok_or("the parent's worker lingers after the child dropped the last ring reference")?;
+    Ok(format!(
+        "child (exec'd, holding the ring) had no iou-wrk; parent kept {held} worker while the \
+         child held the ring, gone {} after the child exited",
+        ms(gone)
+    ))
+}
+
+/// The exec'd child of fork_exec: it holds the ring fd but never used it.
+fn child_exec(fd: &str) -> i32 {
+    let fd: i32 = fd.parse().unwrap_or(-1);
+    // SAFETY: fcntl(F_GETFD) on an inherited fd.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        println!("child: ring fd {fd} not inherited");
+        return 1;
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    if workers() != 0 || threads("iou-") != 0 {
+        println!(
+            "child: {} io_uring threads in the exec'd child",
+            threads("iou-")
+        );
+        return 1;
+    }
+    0
+}
+
+/// Busy close: a read that blocks (a pipe with a writer that never writes)
+/// is in flight when the ring is closed. It is cancelled, and no worker
+/// remains; nothing hangs.
+fn busy_close() -> Res {
+    clean_start()?;
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) into a two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err("pipe failed".into());
+    }
+    let mut ring = IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?;
+    let mut buf = vec![0u8; 64];
+    let sqe = opcode::Read::new(types::Fd(fds[0]), buf.as_mut_ptr(), buf.len() as u32)
+        .build()
+        .flags(squeue::Flags::ASYNC)
+        .user_data(7);
+    // SAFETY: `buf` outlives the ring, which is closed below.
+    unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full")?;
+    ring.submit().map_err(|e| format!("io_uring_enter: {e}"))?;
+    let up = wait_for(APPEAR_BOUND, || workers() > 0);
+    std::thread::sleep(Duration::from_millis(200));
+    let inflight = ring.completion().is_empty();
+    let start = Instant::now();
+    drop(ring);
+    let closed = start.elapsed();
+    let gone = wait_for(EXIT_BOUND, || workers() == 0);
+    // SAFETY: closing our own pipe fds.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+    drop(buf);
+    if !inflight {
+        return Err("the pipe read completed although nothing was written".into());
+    }
+    let gone = gone.ok_or_else(|| format!("{} workers left after a busy close", workers()))?;
+    Ok(format!(
+        "read in flight{}; close() took {}, workers gone {} after it",
+        if up.is_some() {
+            " on an io-wq worker"
+        } else {
+            " (poll-driven)"
+        },
+        ms(closed),
+        ms(gone)
+    ))
+}
+
 /// Is the running kernel's io-wq exit-on-idle state the Rust one?
 fn rust_path() -> Res {
     let syms = fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
-    let found: Vec<&str> = ["io_wq_idle_set_state", "io_wq_idle_verdict", "io_tctx_idle_node_removed"]
-        .into_iter()
-        .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
-        .collect();
+    let found: Vec<&str> = [
+        "io_wq_idle_set_state",
+        "io_wq_idle_verdict",
+        "io_tctx_idle_node_removed",
+    ]
+    .into_iter()
+    .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
+    .collect();
     if found.len() == 3 {
-        Ok(format!("exported Rust symbols in /proc/kallsyms: {}", found.join(", ")))
+        Ok(format!(
+            "exported Rust symbols in /proc/kallsyms: {}",
+            found.join(", ")
+        ))
     } else {
-        Err(format!("Rust path not running: /proc/kallsyms has only {found:?}"))
+        Err(format!(
+            "Rust path not running: /proc/kallsyms has only {found:?}"
+        ))
     }
 }
 
-const SCENARIOS: &[(&str, fn() -> Res)] = &[("lifecycle", lifecycle)];
+const SCENARIOS: &[Scenario] = &[
+    ("lifecycle", lifecycle),
+    ("two-rings", two_rings),
+    ("threads", threads_scenario),
+    ("sqpoll", sqpoll),
+    ("fork-exec", fork_exec),
+    ("busy-close", busy_close),
+];
 
 fn init_mode() -> Vec<String> {
     let _ = fs::create_dir_all("/proc");
@@ -167,7 +475,13 @@ fn init_mode() -> Vec<String> {
         let c = |s: &str| std::ffi::CString::new(s).unwrap();
         // SAFETY: plain mount(2) with valid C strings.
         unsafe {
-            libc::mount(c(src).as_ptr(), c(dst).as_ptr(), c(ty).as_ptr(), 0, std::ptr::null())
+            libc::mount(
+                c(src).as_ptr(),
+                c(dst).as_ptr(),
+                c(ty).as_ptr(),
+                0,
+                std::ptr::null(),
+            )
         }
     };
     mount("proc", "/proc", "proc");
@@ -176,11 +490,20 @@ fn init_mode() -> Vec<String> {
     cmdline
         .split_whitespace()
         .find_map(|w| w.strip_prefix("iowq.args="))
-        .map(|a| a.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
+        .map(|a| {
+            a.split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 3 && argv[1] == "--child-exec" {
+        std::process::exit(child_exec(&argv[2]));
+    }
     let pid1 = std::process::id() == 1;
     let args: Vec<String> = if pid1 {
         init_mode()
@@ -188,9 +511,13 @@ fn main() {
         std::env::args().skip(1).collect()
     };
     let expect_rust = args.iter().any(|a| a == "--expect-rust");
-    let names: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with("--")).collect();
+    let names: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
 
-    let mut run: Vec<(&str, fn() -> Res)> = Vec::new();
+    let mut run: Vec<Scenario> = Vec::new();
     if expect_rust {
         run.push(("rust-path", rust_path));
     }
@@ -205,7 +532,13 @@ fn main() {
         }
     }
 
-    let (mut passed, mut failed) = (0, names.iter().filter(|n| !SCENARIOS.iter().any(|(s, _)| s == *n)).count());
+    let (mut passed, mut failed) = (
+        0,
+        names
+            .iter()
+            .filter(|n| !SCENARIOS.iter().any(|(s, _)| s == *n))
+            .count(),
+    );
     for (name, f) in run {
         match f() {
             Ok(msg) => {
