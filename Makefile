@@ -7,8 +7,9 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help setup tree worktree build build-norust kunit demo patches check-series \
-	check test clean
+.PHONY: help setup tree worktree build build-norust kunit qemu-test \
+	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
+	resign test clean
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
@@ -20,7 +21,13 @@ help:
 	@echo "make kunit         build, boot under QEMU (TCG), run and parse KUnit"
 	@echo "make patches       regenerate patches/ and the new files from the tree's commits"
 	@echo "make check-series  patches/ applies, matches the tree and the repo's copies"
-	@echo "make check         checkpatch, rustfmt, clippy, W=1 and per-patch builds"
+	@echo "make qemu-test     userspace scenarios (CRIU too) on the Rust kernel under QEMU"
+	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels"
+	@echo "make check         meta, checkpatch, rustfmt, clippy, W=1 and per-patch builds"
+	@echo "make send-check    check-series + check"
+	@echo "make mbox          out/<base>.mbox with To/Cc from get_maintainer.pl"
+	@echo "make b4-prep       the series on a b4-managed branch of the tree"
+	@echo "make resign        re-author and re-sign the series with your git identity"
 
 setup:
 	@$(S)/setup.sh
@@ -41,6 +48,12 @@ build-norust: worktree
 kunit: worktree
 	@$(S)/kunit.sh
 
+qemu-test: worktree
+	@$(S)/qemu-test.sh --rootfs sid --expect-rust
+
+qemu-test-matrix: worktree
+	@$(S)/qemu-matrix.sh
+
 demo: worktree
 	@$(S)/demo.sh
 
@@ -52,6 +65,17 @@ check-series: setup
 
 check: worktree
 	@$(S)/check.sh
+
+send-check: check-series check
+
+mbox: setup
+	@$(S)/mbox.sh
+
+b4-prep: tree
+	@$(S)/b4-prep.sh
+
+resign: setup
+	@$(S)/resign.sh
 
 test:
 	@$(S)/test.sh

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The checks a maintainer or a bot would run on the series:
 #
+#   meta         Signed-off-by of the author, subject prefixes, cover letter
+#                (base-commit, changelog, testing, every file listed)
 #   checkpatch   scripts/checkpatch.pl --strict on every patch: no error,
 #                no warning, no check
 #   rustfmt      make rustfmtcheck
@@ -14,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(checkpatch rustfmt clippy w1 bisect)
+[ ${#checks[@]} -gt 0 ] || checks=(meta checkpatch rustfmt clippy w1 bisect)
 need_tree
 S=$(dirname "$0")
 # The Rust objects the series adds: its new .rs files that a Makefile names.
@@ -104,7 +106,43 @@ check_bisect() {
 	say "bisect: all $n prefixes build with configs kunit and norust ($((SECONDS - start)) s)"
 }
 
+# What a maintainer's scripts and bots look at besides the code.
+check_meta() {
+	local p bad=0 from sob subj files prefix f cover=$SERIES_DIR/0000-cover-letter.patch
+	[ -f "$cover" ] || die "no cover letter in $SERIES_DIR"
+	grep -q '^base-commit: [0-9a-f]\{40\}$' "$cover" || { echo "  cover letter: no base-commit:" >&2; bad=1; }
+	grep -qi '^changelog' "$cover" || { echo "  cover letter: no Changelog section" >&2; bad=1; }
+	grep -qi '^testing' "$cover" || { echo "  cover letter: no Testing section (test results)" >&2; bad=1; }
+	for p in $(series_patches); do
+		from=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Author: //p')
+		from="$from <$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Email: //p')>"
+		subj=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Subject: //p')
+		grep -qxF "Signed-off-by: $from" "$p" ||
+			{ echo "  ${p##*/}: no Signed-off-by: $from (the author)" >&2; bad=1; }
+		# Subject prefixes as in upstream history: "io_uring/<file>: ",
+		# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ".
+		files=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p")
+		prefix=${subj%%: *}
+		case $prefix in
+		io_uring/*) f=${prefix#io_uring/}
+			tr - _ <<<"$files" | grep -q "^io_uring/${f//-/_}" ||
+			{ echo "  ${p##*/}: prefix '$prefix:' but touches no io_uring/$f*" >&2; bad=1; } ;;
+		io_uring) grep -q '^io_uring/' <<<"$files" || { echo "  ${p##*/}: prefix 'io_uring:' but touches no io_uring/" >&2; bad=1; } ;;
+		rust) grep -q '^rust/' <<<"$files" || { echo "  ${p##*/}: prefix 'rust:' but touches no rust/" >&2; bad=1; } ;;
+		Documentation) grep -q '^Documentation/' <<<"$files" ||
+			{ echo "  ${p##*/}: prefix 'Documentation:' but touches no Documentation/" >&2; bad=1; } ;;
+		*) echo "  ${p##*/}: subject prefix '$prefix:' is none of io_uring/<file>, io_uring, rust, Documentation" >&2; bad=1 ;;
+		esac
+		# Every file a patch touches is in the cover letter's diffstat.
+		for f in $files; do
+			grep -q "^ $f  *|" "$cover" || { echo "  ${p##*/}: touches $f, which the cover letter does not list" >&2; bad=1; }
+		done
+	done
+	[ $bad = 0 ] || die "the series' metadata is not ready to send (above)"
+	say "meta: Signed-off-by matches the author, subject prefixes fit, cover letter has base-commit, changelog, testing, and lists every file"
+}
+
 for c in "${checks[@]}"; do
-	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: checkpatch rustfmt clippy w1 bisect)"
+	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: meta checkpatch rustfmt clippy w1 bisect)"
 	"check_$c"
 done

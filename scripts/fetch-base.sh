@@ -19,20 +19,6 @@ DEBS=$CACHE/debs
 DEB=$DEBS/${DEB_PACKAGE}_${DEB_VERSION//:/%3a}_all.deb
 need_disk "$CACHE" 8
 
-mirror_uri() {
-	local uri=
-	if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
-		# deb822: the URIs: line of a stanza whose suites name a Debian release.
-		uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ && / (bookworm|trixie|sid|stable)/ && u { print u; exit }' \
-			/etc/apt/sources.list.d/*.sources | grep -v -- '-security' | head -n1 || true)
-	fi
-	if [ -z "$uri" ]; then
-		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-			awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' || true)
-	fi
-	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}; add one so that apt-get can reach Debian"
-	echo "$uri"
-}
 
 if [ ! -f "$DEB" ]; then
 	uri=$(mirror_uri)

@@ -32,7 +32,7 @@ say() {
 . "$BASE_DIR/base.conf"
 
 BASE_CACHE=$CACHE/$BASE
-KSRC=$BASE_CACHE/linux           # git repo: tag $BASE_TAG, branch "series"
+KSRC=${KSRC:-$BASE_CACHE/linux}  # git repo: tag $BASE_TAG, branch "series"
 SERIES_DIR=${SERIES_DIR:-$BASE_DIR/patches}
 CONFIG_DIR=$BASE_DIR/configs
 BUILD_ROOT=$BASE_CACHE/build     # one O= dir per config name
@@ -90,4 +90,21 @@ series_tree() {
 	done < <(series_patches)
 	GIT_INDEX_FILE=$idx git -C "$KSRC" write-tree
 	rm -f "$idx"
+}
+
+# The Debian mirror this machine's apt already uses; no host name is written
+# anywhere in this repository.
+mirror_uri() {
+	local uri=
+	if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+		# deb822: the URIs: line of a stanza whose suites name a Debian release.
+		uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ && / (bookworm|trixie|sid|stable)/ && u { print u; exit }' \
+			/etc/apt/sources.list.d/*.sources | grep -v -- '-security' | head -n1 || true)
+	fi
+	if [ -z "$uri" ]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' || true)
+	fi
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}; add one so that apt-get can reach Debian"
+	echo "$uri"
 }

@@ -3,8 +3,11 @@
 # Boot a built kernel under QEMU (TCG) with the userspace tests as /init,
 # and run them:
 #
-#   scripts/qemu-test.sh [--config NAME] [--expect-rust] [scenario...]
+#   scripts/qemu-test.sh [--config NAME] [--rootfs sid] [--expect-rust|--expect-c]
+#                        [scenario...]
 #
+# --rootfs sid adds a Debian sid userland (scripts/guest-rootfs.sh) under the
+# test binary, for the criu scenario.
 # The tests (tests/iowq, a Cargo crate) are built statically and packed
 # into an initramfs with the kernel's own usr/gen_init_cpio.  The console
 # log is kept.  A boot failure, a hang past the deadline, a failed test, or
@@ -12,10 +15,12 @@
 . "$(dirname "$0")/lib.sh"
 
 config=kunit
+rootfs=
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--config) config=$2; shift 2 ;;
+	--rootfs) rootfs=$2; shift 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
@@ -43,6 +48,22 @@ file /init $bin 0755 0 0
 EOF
 "$O/usr/gen_init_cpio" "$run/initramfs.list" >"$run/initramfs.cpio" ||
 	die "gen_init_cpio failed; is CONFIG_BLK_DEV_INITRD set in config $config?"
+mem=1024
+if [ -n "$rootfs" ]; then
+	# The userland, packed once; the kernel unpacks concatenated archives.
+	dir=$(GUEST_SUITE=$rootfs "$(dirname "$0")/guest-rootfs.sh")
+	packed=$CACHE/rootfs-$rootfs.cpio.gz
+	if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
+		say "packing the $rootfs userland into $packed"
+		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
+			mv "$packed.tmp" "$packed" || die "packing $dir failed"
+	fi
+	cat "$packed" "$run/initramfs.cpio" >"$run/initramfs-$rootfs.cpio"
+	initrd=$run/initramfs-$rootfs.cpio
+	mem=2048
+else
+	initrd=$run/initramfs.cpio
+fi
 
 log=$run/console.log
 a=$(IFS=,; echo "${args[*]:-}")
@@ -50,8 +71,8 @@ say "booting $config under QEMU (TCG): iowq-test ${args[*]:-(all scenarios)}; co
 start=$SECONDS
 rc=0
 timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel tcg -nodefaults -display none \
-	-m 1024 -smp 2 -no-reboot -serial stdio \
-	-kernel "$O/arch/x86/boot/bzImage" -initrd "$run/initramfs.cpio" \
+	-m "$mem" -smp 2 -no-reboot -serial stdio \
+	-kernel "$O/arch/x86/boot/bzImage" -initrd "$initrd" \
 	-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 iowq.args=$a" \
 	</dev/null >"$log" 2>&1 || rc=$?
 

@@ -8,8 +8,8 @@
 S=$(dirname "$0")
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken checkpatch rustfmt
-	userspace-lint kunit qemu clippy w1 bisect)
+[ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken meta checkpatch
+	rustfmt userspace-lint kunit qemu clippy w1 mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "
@@ -20,7 +20,8 @@ run_step() {
 	tree) "$S/tree.sh" ;;
 	check-series) "$S/check-series.sh" ;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
-	checkpatch | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
+	meta | checkpatch | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
+	mbox) "$S/mbox.sh" ;;
 	userspace-lint)
 		cd "$REPO/tests/iowq"
 		cargo fmt --check
@@ -28,7 +29,7 @@ run_step() {
 		echo "tests/iowq: rustfmt and clippy clean"
 		;;
 	kunit) "$S/kunit.sh" ;;
-	qemu) "$S/qemu-test.sh" --expect-rust ;;
+	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
 	*) die "unknown test step '$1'" ;;
 	esac
 }

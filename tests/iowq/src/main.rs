@@ -436,27 +436,284 @@ fn busy_close() -> Res {
     ))
 }
 
-/// Is the running kernel's io-wq exit-on-idle state the Rust one?
-fn rust_path() -> Res {
-    let syms = fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
-    let found: Vec<&str> = [
-        "io_wq_idle_set_state",
-        "io_wq_idle_verdict",
-        "io_tctx_idle_node_removed",
-    ]
-    .into_iter()
-    .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
-    .collect();
-    if found.len() == 3 {
-        Ok(format!(
-            "exported Rust symbols in /proc/kallsyms: {}",
-            found.join(", ")
-        ))
-    } else {
-        Err(format!(
-            "Rust path not running: /proc/kallsyms has only {found:?}"
-        ))
+/// Runs `cmd` with a deadline; returns its exit code (None: killed at the
+/// deadline) and how long it took.
+fn run_with_deadline(
+    cmd: &mut std::process::Command,
+    deadline: Duration,
+) -> Result<(Option<i32>, Duration), String> {
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
+    loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok((st.code(), start.elapsed()));
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((None, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+const CRIU: &str = "/usr/sbin/criu";
+
+/// Runs criu with `args` and a deadline. Returns its exit code (None: killed
+/// at the deadline), how long it took, and the first errors of its log
+/// (`-o <log>` in the `-D <dir>` of `args`).
+fn criu_cmd(args: &[&str]) -> Result<(Option<i32>, Duration, String), String> {
+    let (code, took) =
+        run_with_deadline(std::process::Command::new(CRIU).args(args), CRIU_DEADLINE)?;
+    let arg = |flag: &str| {
+        args.iter()
+            .position(|a| *a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let log = match (arg("-D"), arg("-o")) {
+        (Some(d), Some(o)) => fs::read_to_string(format!("{d}/{o}")).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let errs: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Error"))
+        .take(3)
+        .collect();
+    Ok((code, took, errs.join(" | ")))
+}
+const CRIU_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Starts this binary as a CRIU target in its own session; waits until it
+/// says it is ready.
+fn criu_target(mode: &str, dir: &str) -> Result<libc::pid_t, String> {
+    use std::os::unix::process::CommandExt;
+    let ready = format!("{dir}/ready");
+    let _ = fs::remove_file(&ready);
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.args(["--criu-target", mode, dir])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setsid(2) is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("spawning the CRIU target: {e}"))?;
+    let pid = child.id() as libc::pid_t;
+    std::mem::forget(child);
+    wait_for(Duration::from_secs(20), || fs::metadata(&ready).is_ok())
+        .ok_or("the CRIU target did not get ready")?;
+    Ok(pid)
+}
+
+fn reap(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: waiting for a child (or, as PID 1, a reparented process).
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    status
+}
+
+/// The process CRIU dumps: file I/O through io_uring, then (mode "closed")
+/// the ring closed, or (mode "open") kept open. It reports ready, waits for
+/// "go", reads back its data, and exits 0 if it is intact.
+fn criu_target_main(mode: &str, dir: &str) -> i32 {
+    let data = b"written through io_uring before the dump\n";
+    let run = || -> Result<(), String> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(format!("{dir}/data"))
+            .map_err(|e| e.to_string())?;
+        let mut ring = IoUring::new(8).map_err(|e| e.to_string())?;
+        async_write(&mut ring, &file, data)?;
+        let keep = if mode == "open" {
+            Some(ring)
+        } else {
+            drop(ring);
+            wait_for(Duration::from_secs(10), || workers() == 0).ok_or("workers stay")?;
+            None
+        };
+        fs::write(format!("{dir}/ready"), b"").map_err(|e| e.to_string())?;
+        while fs::metadata(format!("{dir}/go")).is_err() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(keep);
+        let mut back = vec![0u8; data.len()];
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut back, 0)
+            .map_err(|e| e.to_string())?;
+        if back != data {
+            return Err("data differs".into());
+        }
+        Ok(())
+    };
+    match run() {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// CRIU: a process that used io_uring and closed its ring is dumped within
+/// the deadline, restored, and goes on; with its ring open, the dump fails
+/// (CRIU does not support io_uring) without hanging.
+fn criu() -> Res {
+    clean_start()?;
+    if fs::metadata(CRIU).is_err() {
+        return Err(format!(
+            "{CRIU} not found: boot the guest with the sid userland"
+        ));
+    }
+    let version = std::process::Command::new(CRIU)
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let dir = "/tmp/criu";
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(format!("{dir}/img")).map_err(|e| e.to_string())?;
+
+    // Ring closed: dump, restore, go on.
+    let pid = criu_target("closed", dir)?;
+    let left = workers_in(pid);
+    let img = format!("{dir}/img");
+    let pid_s = pid.to_string();
+    let (code, took, errs) =
+        criu_cmd(&["dump", "-t", &pid_s, "-D", &img, "-o", "dump.log", "-v4"])?;
+    match code {
+        Some(0) => {}
+        Some(c) => {
+            return Err(format!(
+                "criu dump exited {c} ({version}; {left} iou-wrk in the target): {errs}"
+            ))
+        }
+        None => {
+            return Err(format!(
+                "criu dump hung: killed after {} s",
+                CRIU_DEADLINE.as_secs()
+            ))
+        }
+    }
+    reap(pid);
+    let (code, rtook, errs) = criu_cmd(&["restore", "-d", "-D", &img, "-o", "restore.log", "-v4"])?;
+    if code != Some(0) {
+        return Err(format!("criu restore exited {code:?}: {errs}"));
+    }
+    fs::write(format!("{dir}/go"), b"").map_err(|e| e.to_string())?;
+    let status = reap(pid);
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!(
+            "the restored process did not read back its data (status {status:#x})"
+        ));
+    }
+
+    // Ring open: CRIU refuses, and does not hang.
+    let _ = fs::remove_dir_all(format!("{dir}/img2"));
+    fs::create_dir_all(format!("{dir}/img2")).map_err(|e| e.to_string())?;
+    let _ = fs::remove_file(format!("{dir}/go"));
+    let pid2 = criu_target("open", dir)?;
+    let img2 = format!("{dir}/img2");
+    let pid2_s = pid2.to_string();
+    let (code2, took2, _) = criu_cmd(&["dump", "-t", &pid2_s, "-D", &img2, "-o", "dump.log"])?;
+    // SAFETY: killing our own child.
+    unsafe { libc::kill(pid2, libc::SIGKILL) };
+    reap(pid2);
+    let open = match code2 {
+        None => {
+            return Err(format!(
+                "criu dump of a process with an open ring hung ({} s)",
+                CRIU_DEADLINE.as_secs()
+            ))
+        }
+        Some(0) => "dump with the ring open succeeded (unexpected, but not a hang)".to_string(),
+        Some(c) => format!("dump with the ring open refused: exit {c} in {}", ms(took2)),
+    };
+    Ok(format!(
+        "{version}: dump exit 0 in {} (deadline {} s), restore exit 0 in {}, restored process read back its data and exited 0; {open}",
+        ms(took),
+        CRIU_DEADLINE.as_secs(),
+        ms(rtook)
+    ))
+}
+
+/// Workers of another process.
+fn workers_in(pid: libc::pid_t) -> usize {
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("iou-wrk-"))
+        })
+        .count()
+}
+
+const RUST_SYMS: [&str; 4] = [
+    "io_wq_idle_set_state",
+    "io_wq_idle_verdict",
+    "io_tctx_idle_node_added",
+    "io_tctx_idle_node_removed",
+];
+
+/// The running kernel's config line for `CONFIG_IO_WQ_IDLE_RUST`, and the
+/// series' Rust symbols found in /proc/kallsyms.
+fn implementation() -> Result<(String, Vec<&'static str>), String> {
+    use std::io::Read;
+    let gz = fs::read("/proc/config.gz").map_err(|e| format!("/proc/config.gz: {e}"))?;
+    let mut config = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut config)
+        .map_err(|e| format!("/proc/config.gz: {e}"))?;
+    let line = config
+        .lines()
+        .find(|l| {
+            l.contains("CONFIG_IO_WQ_IDLE_RUST is not set")
+                || l.starts_with("CONFIG_IO_WQ_IDLE_RUST=")
+        })
+        .unwrap_or("CONFIG_IO_WQ_IDLE_RUST absent")
+        .to_string();
+    let syms = fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
+    let found = RUST_SYMS
+        .into_iter()
+        .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
+        .collect();
+    Ok((line, found))
+}
+
+/// The Rust implementation is what runs: option set, symbols present.
+fn rust_path() -> Res {
+    let (line, found) = implementation()?;
+    if line != "CONFIG_IO_WQ_IDLE_RUST=y" || found.len() != RUST_SYMS.len() {
+        return Err(format!(
+            "Rust path not running: {line}; symbols in /proc/kallsyms: {found:?}"
+        ));
+    }
+    Ok(format!("{line}; /proc/kallsyms has {}", found.join(", ")))
+}
+
+/// The C implementation is what runs: option unset, no Rust symbols.
+fn c_path() -> Res {
+    let (line, found) = implementation()?;
+    if line == "CONFIG_IO_WQ_IDLE_RUST=y" || !found.is_empty() {
+        return Err(format!(
+            "expected the C path: {line}; symbols in /proc/kallsyms: {found:?}"
+        ));
+    }
+    Ok(format!(
+        "{line}; no Rust exit-on-idle symbols in /proc/kallsyms"
+    ))
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -466,6 +723,7 @@ const SCENARIOS: &[Scenario] = &[
     ("sqpoll", sqpoll),
     ("fork-exec", fork_exec),
     ("busy-close", busy_close),
+    ("criu", criu),
 ];
 
 fn init_mode() -> Vec<String> {
@@ -486,6 +744,14 @@ fn init_mode() -> Vec<String> {
     };
     mount("proc", "/proc", "proc");
     mount("tmpfs", "/tmp", "tmpfs");
+    let _ = fs::create_dir_all("/sys");
+    mount("sysfs", "/sys", "sysfs");
+    let _ = fs::create_dir_all("/dev");
+    mount("devtmpfs", "/dev", "devtmpfs");
+    // CRIU's startup probe wants the loopback interface up.
+    let _ = std::process::Command::new("/usr/sbin/ip")
+        .args(["link", "set", "lo", "up"])
+        .status();
     let cmdline = fs::read_to_string("/proc/cmdline").unwrap_or_default();
     cmdline
         .split_whitespace()
@@ -504,6 +770,9 @@ fn main() {
     if argv.len() == 3 && argv[1] == "--child-exec" {
         std::process::exit(child_exec(&argv[2]));
     }
+    if argv.len() == 4 && argv[1] == "--criu-target" {
+        std::process::exit(criu_target_main(&argv[2], &argv[3]));
+    }
     let pid1 = std::process::id() == 1;
     let args: Vec<String> = if pid1 {
         init_mode()
@@ -511,6 +780,7 @@ fn main() {
         std::env::args().skip(1).collect()
     };
     let expect_rust = args.iter().any(|a| a == "--expect-rust");
+    let expect_c = args.iter().any(|a| a == "--expect-c");
     let names: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -520,6 +790,9 @@ fn main() {
     let mut run: Vec<Scenario> = Vec::new();
     if expect_rust {
         run.push(("rust-path", rust_path));
+    }
+    if expect_c {
+        run.push(("c-path", c_path));
     }
     for &(name, f) in SCENARIOS {
         if names.is_empty() || names.contains(&name) {

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run every userspace scenario, CRIU included, on three kernels and print
+# one table:
+#   rust   the series, CONFIG_IO_WQ_IDLE_RUST=y        (config kunit)
+#   c      the series, the option off (CONFIG_RUST=n)  (config norust)
+#   base   unpatched v7.3.4: upstream's C              (config base, in a
+#          worktree of the base tag next to the tree)
+# Each run checks which implementation is running (/proc/config.gz and
+# /proc/kallsyms).  All three must pass.
+. "$(dirname "$0")/lib.sh"
+S=$(dirname "$0")
+
+need_tree
+base_src=$BASE_CACHE/linux-base
+if [ ! -d "$base_src" ]; then
+	say "adding a worktree of $BASE_TAG at $base_src"
+	kgit worktree add -q --detach "$base_src" "$BASE_TAG" || die "git worktree add failed"
+fi
+
+results=$CACHE/run/matrix.txt
+: >"$results"
+fail=0
+for row in "rust kunit --expect-rust" "c norust --expect-c" "base base --expect-c"; do
+	set -- $row
+	name=$1 config=$2 expect=$3
+	src=$KSRC
+	[ "$name" != base ] || src=$base_src
+	rc=0
+	out=$(KSRC=$src "$S/qemu-test.sh" --config "$config" --rootfs sid "$expect" 2>&1) || rc=$?
+	echo "$out" | grep -E '^(PASS|FAIL) ' | sed "s/^/$name /" >>"$results"
+	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2; }
+done
+
+printf '\n%-5s %-10s %-5s %s\n' kernel scenario result numbers
+awk '{ k = $1; r = $2; s = $3; sub(/:$/, "", s); $1 = $2 = $3 = ""; printf "%-5s %-10s %-5s %s\n", k, s, r, substr($0, 4) }' "$results"
+[ $fail = 0 ] || die "a scenario failed on at least one kernel (table above; logs under $CACHE/run/)"
+say "all scenarios pass on the Rust, C-option and unpatched base kernels"
