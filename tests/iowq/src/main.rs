@@ -581,6 +581,10 @@ fn criu() -> Res {
                 .to_string()
         })
         .unwrap_or_default();
+    // The restored process is reparented to us: as PID 1 in the guest, or as
+    // a child subreaper elsewhere.
+    // SAFETY: prctl(2) with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
     let dir = "/tmp/criu";
     let _ = fs::remove_dir_all(dir);
     fs::create_dir_all(format!("{dir}/img")).map_err(|e| e.to_string())?;
@@ -592,6 +596,12 @@ fn criu() -> Res {
     let pid_s = pid.to_string();
     let (code, took, errs) =
         criu_cmd(&["dump", "-t", &pid_s, "-D", &img, "-o", "dump.log", "-v4"])?;
+    if code != Some(0) {
+        // CRIU leaves a process it failed to dump running.
+        // SAFETY: killing our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        reap(pid);
+    }
     match code {
         Some(0) => {}
         Some(c) => {
