@@ -7,9 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 
 need_tree
+# b4 from PyPI, in a virtualenv in the cache (Debian's python is
+# externally managed).
+export PATH=$CACHE/venv/bin:$PATH
 command -v b4 >/dev/null || {
-	say "installing b4 from PyPI"
-	python3 -m pip install -q b4 || die "pip install b4 failed; install b4 (PyPI) by hand"
+	say "installing b4 from PyPI into $CACHE/venv"
+	{ python3 -m venv "$CACHE/venv" && "$CACHE/venv/bin/pip" install -q b4; } ||
+		die "installing b4 from PyPI failed (needs Debian package python3-venv and PyPI)"
 }
 branch=b4/iowq-exit-on-idle
 [ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
@@ -25,5 +29,16 @@ kgit checkout -q -b "$branch" series
 (cd "$KSRC" && EDITOR="cp $BASE_DIR/cover-letter" b4 prep --edit-cover >/dev/null) ||
 	die "b4 prep --edit-cover failed"
 (cd "$KSRC" && b4 prep --auto-to-cc >/dev/null 2>&1) || die "b4 prep --auto-to-cc failed"
-say "b4 branch $branch ready in $KSRC; there: b4 send --dry-run, or b4 send -o <dir>"
 (cd "$KSRC" && b4 prep --show-info 2>/dev/null | grep -E '^(series-range|base-commit|cover-subject)' || true) >&2
+
+# Check that b4 can write the messages out. It signs with patatt and sends
+# through its web endpoint unless told otherwise: for this local check, no
+# signature and a dummy SMTP server (nothing is sent with -o).
+out=$CACHE/b4-out
+rm -rf "$out"
+(cd "$KSRC" && GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=sendemail.smtpserver GIT_CONFIG_VALUE_0=/bin/true \
+	b4 send --no-sign -o "$out" >/dev/null 2>&1) || die "b4 send -o $out failed in $KSRC"
+n=$(ls "$out"/*.eml 2>/dev/null | wc -l)
+[ "$n" = $(($(series_patches | wc -l) + 1)) ] || die "b4 wrote $n messages to $out, expected the patches and a cover letter"
+say "b4 branch $branch ready in $KSRC; b4 wrote $n messages to $out"
+say "to send: cd $KSRC && b4 send --dry-run   (then b4 send; see 'b4 send --help' for signing and SMTP)"

@@ -6,6 +6,7 @@
 #                (base-commit, changelog, testing, every file listed)
 #   checkpatch   scripts/checkpatch.pl --strict on every patch: no error,
 #                no warning, no check
+#   docs         the .rst files the series adds or changes parse cleanly
 #   rustfmt      make rustfmtcheck
 #   clippy       CLIPPY=1 on the series' Rust object: no warning
 #   w1           W=1 on the io_uring objects: no warning in io_uring/
@@ -16,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(meta checkpatch rustfmt clippy w1 bisect)
+[ ${#checks[@]} -gt 0 ] || checks=(meta checkpatch docs rustfmt clippy w1 bisect)
 need_tree
 S=$(dirname "$0")
 # The Rust objects the series adds: its new .rs files that a Makefile names.
@@ -142,7 +143,19 @@ check_meta() {
 	say "meta: Signed-off-by matches the author, subject prefixes fit, cover letter has base-commit, changelog, testing, and lists every file"
 }
 
+# The series' documentation: valid reStructuredText, in a toctree.
+check_docs() {
+	local files
+	files=$(kgit diff --name-only --diff-filter=AM "$BASE_TAG" series -- 'Documentation/*.rst' | sed 's|^Documentation/||')
+	[ -n "$files" ] || { say "docs: the series has no Documentation/ changes"; return; }
+	python3 -c 'import docutils' 2>/dev/null || python3 -m pip install -q docutils ||
+		die "docutils is missing; install Debian package python3-docutils or PyPI docutils"
+	# shellcheck disable=SC2086
+	python3 "$S/rst-check.py" "$KSRC/Documentation" $files || die "reStructuredText errors (above)"
+	say "docs: $(echo $files | wc -w) .rst files parse cleanly, toctree entries exist"
+}
+
 for c in "${checks[@]}"; do
-	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: meta checkpatch rustfmt clippy w1 bisect)"
+	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: meta checkpatch docs rustfmt clippy w1 bisect)"
 	"check_$c"
 done

@@ -22,6 +22,13 @@ lists=$(cd "$KSRC" && perl scripts/get_maintainer.pl --no-git --no-git-fallback 
 reviewers=$(cd "$KSRC" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
 	--no-m --r --no-l "${patches[@]}" | paste -sd, | sed 's/,/, /g')
 cc="$lists${reviewers:+, $reviewers}"
+# RFC 2047 for names that are not ASCII.
+encode() {
+	python3 -c 'import email.utils, sys
+print(", ".join(email.utils.formataddr(a, charset="utf-8") for a in email.utils.getaddresses([sys.argv[1]])))' "$1"
+}
+to=$(encode "$to")
+cc=$(encode "$cc")
 [ -n "$to" ] || die "get_maintainer.pl found no maintainer for the series"
 
 : >"$out"

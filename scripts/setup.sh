@@ -29,6 +29,8 @@ PKGS=(
 	dpkg-deb:dpkg
 	pahole:dwarves
 	make:make
+	/usr/lib/python3/dist-packages/docutils:python3-docutils
+	/usr/lib/python3.11/ensurepip:python3-venv
 	cc:gcc
 	/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
 )

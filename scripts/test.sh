@@ -9,7 +9,7 @@ S=$(dirname "$0")
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken meta checkpatch
-	rustfmt userspace-lint kunit qemu clippy w1 mbox bisect)
+	docs rustfmt userspace-lint kunit qemu clippy w1 mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "
@@ -20,7 +20,7 @@ run_step() {
 	tree) "$S/tree.sh" ;;
 	check-series) "$S/check-series.sh" ;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
-	meta | checkpatch | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
+	meta | checkpatch | docs | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
 	mbox) "$S/mbox.sh" ;;
 	userspace-lint)
 		cd "$REPO/tests/iowq"
