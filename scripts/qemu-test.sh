@@ -55,8 +55,10 @@ if [ -n "$rootfs" ]; then
 	packed=$CACHE/rootfs-$rootfs.cpio.gz
 	if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
 		say "packing the $rootfs userland into $packed"
+		# Padded: the kernel looks for the next (uncompressed) archive
+		# only at a 4-byte boundary after the compressed one.
 		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
-			mv "$packed.tmp" "$packed" || die "packing $dir failed"
+			truncate -s %512 "$packed.tmp" && mv "$packed.tmp" "$packed" || die "packing $dir failed"
 	fi
 	cat "$packed" "$run/initramfs.cpio" >"$run/initramfs-$rootfs.cpio"
 	initrd=$run/initramfs-$rootfs.cpio
