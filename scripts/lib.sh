@@ -13,6 +13,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE=${BASE:-v7.3.4}
 BASE_DIR=$REPO/bases/$BASE
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iowq-eoi}
+# Kbuild records absolute paths: resolve links so they stay the same.
+CACHE=$(realpath -m "$CACHE")
 JOBS=${JOBS:-$(nproc)}
 TOOLS=$CACHE/tools
 
