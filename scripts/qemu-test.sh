@@ -58,8 +58,9 @@ if [ -n "$rootfs" ]; then
 		# Padded: the kernel looks for the next (uncompressed) archive
 		# only at a 4-byte boundary after the compressed one.
 		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
-			truncate -s %512 "$packed.tmp" && mv "$packed.tmp" "$packed" || die "packing $dir failed"
+			mv "$packed.tmp" "$packed" || die "packing $dir failed"
 	fi
+	truncate -s %512 "$packed"
 	cat "$packed" "$run/initramfs.cpio" >"$run/initramfs-$rootfs.cpio"
 	initrd=$run/initramfs-$rootfs.cpio
 	mem=2048
