@@ -56,7 +56,7 @@ need_disk() {	# need_disk <dir> <GiB>
 }
 
 need_tree() {
-	[ -d "$KSRC/.git" ] || die "no kernel tree at $KSRC; run 'make tree' first"
+	[ -e "$KSRC/.git" ] || die "no kernel tree at $KSRC; run 'make tree' first"
 }
 
 # Git in the kernel tree; commits the bench makes need some identity.

@@ -28,8 +28,8 @@ for row in "rust kunit --expect-rust" "c norust --expect-c" "base base --expect-
 	[ "$name" != base ] || src=$base_src
 	rc=0
 	out=$(KSRC=$src "$S/qemu-test.sh" --config "$config" --rootfs sid "$expect" 2>&1) || rc=$?
-	echo "$out" | grep -E '^(PASS|FAIL) ' | sed "s/^/$name /" >>"$results"
-	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2; }
+	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
+	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
 done
 
 printf '\n%-5s %-10s %-5s %s\n' kernel scenario result numbers
