@@ -110,3 +110,13 @@ mirror_uri() {
 	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}; add one so that apt-get can reach Debian"
 	echo "$uri"
 }
+
+# Whether 'make patches' on the tree's series branch gives exactly the
+# series directory.
+series_matches_patches() {
+	local tmp rc=0
+	tmp=$(mktemp -d)
+	"$REPO/scripts/patches.sh" "$tmp" >/dev/null 2>&1 && diff -rq "$SERIES_DIR" "$tmp" >/dev/null 2>&1 || rc=1
+	rm -rf "$tmp"
+	return $rc
+}

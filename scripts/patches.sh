@@ -31,8 +31,10 @@ rm -f "$out"/*.patch
 mv "$tmp"/*.patch "$out"/
 say "wrote $(ls "$out"/*.patch | wc -l) files to ${out#"$REPO"/}"
 
-# The new files the series adds, at their kernel paths in this repo.
+# The new files the series adds, at their kernel paths in this repo; and
+# the tree's series branch is now saved.
 if [ "$out" = "$SERIES_DIR" ]; then
+	git -C "$KSRC" rev-parse series >"$KSRC/.git/series-applied"
 	rm -rf "${REPO:?}/io_uring" "$REPO/rust" "$REPO/Documentation"
 	n=0
 	while read -r f; do

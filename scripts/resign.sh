@@ -19,6 +19,5 @@ exec_cmd='old=$(git log -1 --format="%an <%ae>"); git log -1 --format=%B | grep 
 GIT_SEQUENCE_EDITOR=true git -C "$KSRC" -c user.name="$name" -c user.email="$email" \
 	rebase -q -i --exec "$exec_cmd" "$BASE_TAG" series ||
 	die "re-signing failed; 'git rebase --abort' in $KSRC restores the series"
-git -C "$KSRC" rev-parse 'series^{tree}' >"$KSRC/.git/series-applied-tree"
 "$(dirname "$0")/patches.sh"
 say "every patch is now authored and signed off by $name <$email>"

@@ -14,15 +14,27 @@
 # developer's in it, uncommitted or not yet in patches/, is used as it is.
 keep_local=
 [ "${1:-}" != --keep-local ] || keep_local=1
-applied=$KSRC/.git/series-applied-tree
-if [ -n "$keep_local" ] && git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
-	{ [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ] ||
-		[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" != "$(cat "$applied" 2>/dev/null)" ]; }; then
-	say "using the tree as it is: it has local changes not in patches/ ('make patches' saves them)"
+has_series() { git -C "$KSRC" rev-parse -q --verify series >/dev/null; }
+dirty() { [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ]; }
+# The series commit that the last 'make tree' or 'make patches' left: the
+# branch holds no work of its own while it still points there.
+applied=$KSRC/.git/series-applied
+unsaved() { [ "$(git -C "$KSRC" rev-parse series)" != "$(cat "$applied" 2>/dev/null)" ]; }
+
+if has_series && series_matches_patches; then
+	if [ -n "$keep_local" ] || ! dirty; then
+		[ "$(git -C "$KSRC" symbolic-ref -q --short HEAD)" = series ] || dirty || kgit checkout -q series
+		git -C "$KSRC" rev-parse series >"$applied"
+		say "tree up to date: $KSRC, branch series = $BASE_TAG + patches/${keep_local:+$(dirty && echo ' (with uncommitted changes)')}"
+		exit 0
+	fi
+fi
+if [ -n "$keep_local" ] && has_series && { dirty || unsaved; }; then
+	say "using the tree as it is: it has work not in patches/ ('make patches' saves it)"
 	exit 0
 fi
 
-if [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=normal)" ]; then
+if dirty; then
 	git -C "$KSRC" status --short | head -n 20 >&2
 	die "$KSRC has uncommitted changes (above); commit them and run 'make patches', or discard them, then rerun"
 fi
@@ -32,19 +44,10 @@ mapfile -t patches < <(series_patches)
 
 # Check that every patch applies before touching the tree.
 want=$(series_tree)
-if git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
-	[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" = "$want" ] &&
-	[ "$(git -C "$KSRC" rev-list --count "$BASE_TAG..series")" = ${#patches[@]} ]; then
-	[ "$(git -C "$KSRC" symbolic-ref -q --short HEAD)" = series ] || kgit checkout -q series
-	say "tree up to date: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches"
-	exit 0
-fi
 
 # Commits made in the tree and not yet saved with 'make patches' are not
-# thrown away silently: the tree the last 'make tree' made is recorded.
-if git -C "$KSRC" rev-parse -q --verify series >/dev/null &&
-	[ "$(git -C "$KSRC" rev-parse 'series^{tree}')" != "$(cat "$applied" 2>/dev/null)" ] &&
-	[ -z "${FORCE:-}" ]; then
+# thrown away silently.
+if has_series && unsaved && [ -z "${FORCE:-}" ]; then
 	die "branch series in $KSRC has commits that are not in patches/; run 'make patches' to keep them, or 'make tree FORCE=1' to replace them (they stay in 'git reflog series')"
 fi
 
@@ -55,9 +58,10 @@ for p in "${patches[@]}"; do
 		die "git am of ${p##*/} failed although it applies with git apply; the tree is on branch series-apply"
 	}
 done
+[ "$(git -C "$KSRC" rev-parse 'series-apply^{tree}')" = "$want" ] || die "git am gave a different tree than git apply"
 kgit branch -q -f series series-apply
 kgit checkout -q series
 kgit branch -q -D series-apply
-echo "$want" >"$applied"
+git -C "$KSRC" rev-parse series >"$applied"
 kgit config branch.series.description "$(cat "$BASE_DIR/cover-letter")"
 say "tree ready: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches (previous series: see 'git reflog series')"
