@@ -31,9 +31,9 @@ O=$("$(dirname "$0")/build.sh" "$config" bzImage)
 say "building the userspace tests (tests/iowq)"
 tdir=$REPO/tests/iowq
 target=x86_64-unknown-linux-gnu
-(cd "$tdir" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release --locked \
+(cd "$tdir" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
 	--target "$target" --target-dir "$CACHE/cargo-target") ||
-	die "building tests/iowq failed (see above); it needs cargo and crates.io"
+	die "building tests/iowq failed (see above); it needs cargo and the crates registry"
 bin=$CACHE/cargo-target/$target/release/iowq-test
 
 run=$CACHE/run/$config

@@ -57,13 +57,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	done
 fi
 
-# bindgen-cli from crates.io, into the cache prefix.
+# bindgen-cli from the crates registry, into the cache prefix.
 BINDGEN_VERSION=0.72.1
 if [ "$("$TOOLS/bin/bindgen" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 	command -v cargo >/dev/null || die "cargo is missing; install Debian package cargo-web (or rustup's cargo)"
-	say "installing bindgen-cli $BINDGEN_VERSION from crates.io into $TOOLS (about a minute)"
+	say "installing bindgen-cli $BINDGEN_VERSION from the crates registry into $TOOLS (about a minute)"
 	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install -q --locked bindgen-cli --version "$BINDGEN_VERSION" --root "$TOOLS" ||
-		die "cargo install bindgen-cli $BINDGEN_VERSION failed; check that crates.io is reachable and rerun"
+		die "cargo install bindgen-cli $BINDGEN_VERSION failed; check that the crates registry is reachable and rerun"
 fi
 
 # b4 and virtme-ng are used by later targets; only note them here.

@@ -25,7 +25,7 @@ run_step() {
 	userspace-lint)
 		cd "$REPO/tests/iowq"
 		cargo fmt --check
-		cargo clippy -q --locked --release --target-dir "$CACHE/cargo-target" -- -D warnings
+		cargo clippy -q --release --target-dir "$CACHE/cargo-target" -- -D warnings
 		echo "tests/iowq: rustfmt and clippy clean"
 		;;
 	kunit) "$S/kunit.sh" ;;
