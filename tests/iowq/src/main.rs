@@ -649,7 +649,9 @@ fn criu() -> Res {
                 CRIU_DEADLINE.as_secs()
             ))
         }
-        Some(0) => "dump with the ring open succeeded (unexpected, but not a hang)".to_string(),
+        Some(0) => {
+            return Err("criu dump succeeded with the ring open; it must refuse io_uring".into())
+        }
         Some(c) => format!("dump with the ring open refused: exit {c} in {}", ms(took2)),
     };
     Ok(format!(
