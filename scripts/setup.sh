@@ -66,7 +66,6 @@ if [ "$("$TOOLS/bin/bindgen" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSIO
 		die "cargo install bindgen-cli $BINDGEN_VERSION failed; check that the crates registry is reachable and rerun"
 fi
 
-# b4 and virtme-ng are used by later targets; only note them here.
 "$(dirname "$0")/fetch-base.sh"
 
 stamp=$BASE_CACHE/rustavailable.ok
