@@ -9,7 +9,7 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign test clean
+	resign stress bench test clean
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
@@ -23,6 +23,8 @@ help:
 	@echo "make check-series  patches/ applies, matches the tree and the repo's copies"
 	@echo "make qemu-test     userspace scenarios (CRIU too) on the Rust kernel under QEMU"
 	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels"
+	@echo "make stress        stress programs on the kernel with the bug detectors (LONG=1: 20 min; KCSAN=1)"
+	@echo "make bench         Rust vs C, interleaved in one run: table, results file, CDF plot in out/"
 	@echo "make check         meta, checkpatch, rustfmt, clippy, W=1 and per-patch builds"
 	@echo "make send-check    check-series + check"
 	@echo "make mbox          out/<base>.mbox with To/Cc from get_maintainer.pl"
@@ -53,6 +55,12 @@ qemu-test: worktree
 
 qemu-test-matrix: worktree
 	@$(S)/qemu-matrix.sh
+
+stress: worktree
+	@$(S)/stress.sh
+
+bench: worktree
+	@$(S)/bench.sh
 
 demo: worktree
 	@$(S)/demo.sh

@@ -35,6 +35,9 @@ grep -q 'KTAP version\|TAP version' "$log" || {
 	die "the kernel printed no KUnit results: it did not boot, or KUnit is not built in (log: $log)"
 }
 
+# The KUnit kernel has the bug detectors (debug.config): a splat fails it.
+check_splats "$log"
+
 rc=0
 python3 "$KSRC/tools/testing/kunit/kunit.py" parse --json="$json" "$log" || rc=$?
 

@@ -28,6 +28,20 @@ say() {
 	printf '==> %s\n' "$*" >&2
 }
 
+# What a bug detector prints in a console log: oopses, WARN and BUG (lockdep,
+# KASAN, KCSAN, list debugging, sleeping in atomic context, soft lockups),
+# UBSAN, hung tasks, RCU stalls, kmemleak reports.
+SPLATS='Oops|BUG:|WARNING:|Kernel panic|INFO: (task .* blocked|rcu_.* detected stall)|possible (recursive|circular) locking|KASAN:|UBSAN:|general protection|suspected memory leaks|unreferenced object'
+
+# check_splats <log>: fails with the first splat and its context.
+check_splats() {
+	local splat
+	splat=$(grep -E -m5 "$SPLATS" "$1" || true)
+	[ -z "$splat" ] && return 0
+	grep -E -B5 -A30 -m1 "$SPLATS" "$1" | head -n 60 >&2
+	die "the kernel log has a splat: $(echo "$splat" | head -n1) (log: $1)"
+}
+
 [ -f "$BASE_DIR/base.conf" ] ||
 	die "unknown base '$BASE': no $BASE_DIR/base.conf (known: $(ls "$REPO/bases" | tr '\n' ' '))"
 # shellcheck source=/dev/null

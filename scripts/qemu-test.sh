@@ -3,11 +3,14 @@
 # Boot a built kernel under QEMU (TCG) with the userspace tests as /init,
 # and run them:
 #
-#   scripts/qemu-test.sh [--config NAME] [--rootfs sid] [--expect-rust|--expect-c]
-#                        [scenario...]
+#   scripts/qemu-test.sh [--config NAME] [--rootfs sid] [--no-build] [--log FILE]
+#                        [--expect-rust|--expect-c] [scenario|--option=value...]
 #
 # --rootfs sid adds a Debian sid userland (scripts/guest-rootfs.sh) under the
-# test binary, for the criu scenario.
+# test binary, for the criu scenario.  --no-build boots the kernel as last
+# built (scripts/bench.sh boots the same two kernels many times).  --log
+# keeps the console log in FILE.  QEMU_MEM (MiB) and QEMU_TIMEOUT (s)
+# override the defaults.
 # The tests (tests/iowq, a Cargo crate) are built statically and packed
 # into an initramfs with the kernel's own usr/gen_init_cpio.  The console
 # log is kept.  A boot failure, a hang past the deadline, a failed test, or
@@ -16,17 +19,26 @@
 
 config=kunit
 rootfs=
+build=1
+log=
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--config) config=$2; shift 2 ;;
 	--rootfs) rootfs=$2; shift 2 ;;
+	--no-build) build=; shift ;;
+	--log) log=$2; shift 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
 timeout=${QEMU_TIMEOUT:-300}
 
-O=$("$(dirname "$0")/build.sh" "$config" bzImage)
+if [ -n "$build" ]; then
+	O=$("$(dirname "$0")/build.sh" "$config" bzImage)
+else
+	O=$BUILD_ROOT/$config
+	[ -f "$O/arch/x86/boot/bzImage" ] || die "no kernel built for config $config ($O); run scripts/build.sh $config"
+fi
 
 say "building the userspace tests (tests/iowq)"
 tdir=$REPO/tests/iowq
@@ -48,7 +60,7 @@ file /init $bin 0755 0 0
 EOF
 "$O/usr/gen_init_cpio" "$run/initramfs.list" >"$run/initramfs.cpio" ||
 	die "gen_init_cpio failed; is CONFIG_BLK_DEV_INITRD set in config $config?"
-mem=1024
+mem=${QEMU_MEM:-1024}
 if [ -n "$rootfs" ]; then
 	# The userland, packed once; the kernel unpacks concatenated archives.
 	dir=$(GUEST_SUITE=$rootfs "$(dirname "$0")/guest-rootfs.sh")
@@ -63,12 +75,13 @@ if [ -n "$rootfs" ]; then
 	truncate -s %512 "$packed"
 	cat "$packed" "$run/initramfs.cpio" >"$run/initramfs-$rootfs.cpio"
 	initrd=$run/initramfs-$rootfs.cpio
-	mem=2048
+	mem=${QEMU_MEM:-2048}
 else
 	initrd=$run/initramfs.cpio
 fi
 
-log=$run/console.log
+log=${log:-$run/console.log}
+mkdir -p "$(dirname "$log")"
 a=$(IFS=,; echo "${args[*]:-}")
 say "booting $config under QEMU (TCG): iowq-test ${args[*]:-(all scenarios)}; console log: $log"
 start=$SECONDS
@@ -79,14 +92,11 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel tcg -nodefaults 
 	-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 iowq.args=$a" \
 	</dev/null >"$log" 2>&1 || rc=$?
 
-splat=$(grep -E -m5 'Oops|BUG:|WARNING:|Kernel panic|INFO: (task .* blocked|rcu_.* detected stall)|possible (recursive|circular) locking|KASAN:|UBSAN:|general protection' "$log" || true)
 grep -E '^(PASS|FAIL) ' "$log" || true
+check_splats "$log"
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	tail -n 40 "$log" >&2
 	die "the guest did not finish within $timeout s (log: $log)"
-elif [ -n "$splat" ]; then
-	grep -E -B5 -A30 -m1 'Oops|BUG:|WARNING:|Kernel panic|INFO:|locking|KASAN:|UBSAN:|general protection' "$log" | head -n 60 >&2
-	die "the kernel log has a splat: $(echo "$splat" | head -n1) (log: $log)"
 elif ! summary=$(grep -E '^iowq-test: [0-9]+ passed, [0-9]+ failed' "$log"); then
 	tail -n 40 "$log" >&2
 	die "the tests did not run to the end: no summary in the console log (log: $log)"

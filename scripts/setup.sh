@@ -33,6 +33,7 @@ PKGS=(
 	/usr/lib/python3.11/ensurepip:python3-venv
 	cc:gcc
 	/usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+	gnuplot:gnuplot-nox
 )
 
 have() {

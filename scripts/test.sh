@@ -9,7 +9,7 @@ S=$(dirname "$0")
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken meta checkpatch
-	docs rustfmt userspace-lint kunit qemu clippy w1 mbox bisect)
+	docs rustfmt userspace-lint kunit qemu stress bench-smoke clippy w1 mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "
@@ -30,6 +30,8 @@ run_step() {
 		;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
+	stress) "$S/stress.sh" ;;
+	bench-smoke) "$S/bench.sh" --smoke ;;
 	*) die "unknown test step '$1'" ;;
 	esac
 }

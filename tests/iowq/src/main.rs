@@ -4,9 +4,14 @@
 //!
 //! `iowq-test [--expect-rust] [scenario...]` runs the scenarios (default: all)
 //! and prints a PASS/FAIL line with the measured numbers for each, then
-//! "N passed, N failed". As PID 1 (the guest's /init) it mounts /proc, takes
+//! "N passed, N failed". The stress programs (`stress.rs`, for `make
+//! stress`) and the measurements (`bench.rs`, for `make bench`) run only
+//! when named. As PID 1 (the guest's /init) it mounts /proc, takes
 //! its arguments from `iowq.args=` on the kernel command line, and reboots
 //! when done, which ends QEMU.
+
+mod bench;
+mod stress;
 
 use io_uring::{opcode, squeue, types, IoUring};
 use std::fs;
@@ -740,6 +745,21 @@ const SCENARIOS: &[Scenario] = &[
     ("criu", criu),
 ];
 
+/// Run only when named: `make stress` (scripts/stress.sh) and `make bench`
+/// (scripts/bench.sh).
+const ON_REQUEST: &[Scenario] = &[
+    ("storm", stress::storm),
+    ("races", stress::races),
+    ("limits", stress::limits),
+    ("signals", stress::signals),
+    ("faults", stress::faults),
+    ("kmemleak", stress::kmemleak),
+    ("bench-exit", bench::exit_latency),
+    ("bench-hot", bench::hot_path),
+    ("bench-churn", bench::churn),
+    ("bench-cycle", bench::cycle),
+];
+
 fn init_mode() -> Vec<String> {
     let _ = fs::create_dir_all("/proc");
     let _ = fs::create_dir_all("/tmp");
@@ -762,6 +782,11 @@ fn init_mode() -> Vec<String> {
     mount("sysfs", "/sys", "sysfs");
     let _ = fs::create_dir_all("/dev");
     mount("devtmpfs", "/dev", "devtmpfs");
+    // Fault injection and kmemleak (debug kernels only).
+    mount("debugfs", "/sys/kernel/debug", "debugfs");
+    // Booted: a task blocked for 20 s is a hang (debug kernels only; the
+    // boot needs the default 120 s).
+    let _ = fs::write("/proc/sys/kernel/hung_task_timeout_secs", "20");
     // CRIU's startup probe wants the loopback interface up.
     let _ = std::process::Command::new("/usr/sbin/ip")
         .args(["link", "set", "lo", "up"])
@@ -787,12 +812,17 @@ fn main() {
     if argv.len() == 4 && argv[1] == "--criu-target" {
         std::process::exit(criu_target_main(&argv[2], &argv[3]));
     }
+    if argv.len() == 4 && argv[1] == "--stress-child" {
+        std::process::exit(stress::child_main(&argv[2], &argv[3]));
+    }
     let pid1 = std::process::id() == 1;
     let args: Vec<String> = if pid1 {
         init_mode()
     } else {
         std::env::args().skip(1).collect()
     };
+    stress::parse_args(&args);
+    bench::parse_args(&args);
     let expect_rust = args.iter().any(|a| a == "--expect-rust");
     let expect_c = args.iter().any(|a| a == "--expect-c");
     let names: Vec<&str> = args
@@ -808,24 +838,23 @@ fn main() {
     if expect_c {
         run.push(("c-path", c_path));
     }
-    for &(name, f) in SCENARIOS {
-        if names.is_empty() || names.contains(&name) {
-            run.push((name, f));
+    for &name in &names {
+        if let Some(&s) = SCENARIOS.iter().chain(ON_REQUEST).find(|(s, _)| *s == name) {
+            run.push(s);
         }
     }
-    for n in &names {
-        if !SCENARIOS.iter().any(|(s, _)| s == n) {
-            println!("FAIL {n}: no such scenario");
-        }
+    if names.is_empty() {
+        run.extend_from_slice(SCENARIOS);
+    }
+    let known = |n: &&str| SCENARIOS.iter().chain(ON_REQUEST).any(|(s, _)| s == n);
+    for n in names.iter().filter(|n| !known(n)) {
+        println!("FAIL {n}: no such scenario");
     }
 
-    let (mut passed, mut failed) = (
-        0,
-        names
-            .iter()
-            .filter(|n| !SCENARIOS.iter().any(|(s, _)| s == *n))
-            .count(),
-    );
+    let (mut passed, mut failed) = (0, names.iter().filter(|n| !known(n)).count());
+    let stressed = run
+        .iter()
+        .any(|(n, _)| ON_REQUEST[..6].iter().any(|(s, _)| s == n));
     for (name, f) in run {
         match f() {
             Ok(msg) => {
@@ -837,6 +866,9 @@ fn main() {
                 println!("FAIL {name}: {msg}");
             }
         }
+    }
+    if stressed {
+        println!("STRESS {}", stress::COUNTS.line());
     }
     println!("iowq-test: {passed} passed, {failed} failed");
 

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Table, raw samples and CDF plot from the console logs of scripts/bench.sh.
+
+Logs are named <config>.<round>.log and hold "BENCH <metric> <value>" lines
+(tests/iowq/src/bench.rs).  Writes <out>.txt (the table, with the kernels
+and the date), <out>.tsv (every sample) and <out>-cdf.png (gnuplot), and
+prints the table.  Exits non-zero when a metric is missing for a kernel.
+"""
+import argparse
+import datetime
+import os
+import random
+import re
+import subprocess
+import sys
+
+
+def pct(v, p):
+    """Percentile p (0..100) of sorted list v, linear interpolation."""
+    if not v:
+        return float("nan")
+    k = (len(v) - 1) * p / 100.0
+    lo = int(k)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def ci(r, c, p, n=2000):
+    """95% bootstrap interval of pct(r, p) / pct(c, p)."""
+    rng = random.Random(1)
+    q = []
+    for _ in range(n):
+        rr = sorted(rng.choice(r) for _ in r)
+        cc = sorted(rng.choice(c) for _ in c)
+        q.append(pct(rr, p) / pct(cc, p))
+    q.sort()
+    return f"{pct(q, 2.5):.2f}-{pct(q, 97.5):.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--rust", required=True, help="config name of the Rust kernel")
+    ap.add_argument("--c", required=True, help="config name of the C kernel")
+    ap.add_argument("--info", action="append", default=[])
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("logs", nargs="+")
+    a = ap.parse_args()
+
+    # samples[config][metric] = [(round, value)]
+    samples = {a.rust: {}, a.c: {}}
+    clock = {}
+    for path in a.logs:
+        m = re.match(r"(.+)\.(\d+)\.log$", os.path.basename(path))
+        if not m or m.group(1) not in samples:
+            sys.exit(f"bench-report: unexpected log name {path}")
+        cfg, rnd = m.group(1), int(m.group(2))
+        with open(path, errors="replace") as f:
+            for line in f:
+                b = re.match(r"BENCH (\S+) ([-0-9.]+)\s*$", line)
+                if b:
+                    samples[cfg].setdefault(b.group(1), []).append((rnd, float(b.group(2))))
+                c = re.search(r"clocksource (\S+)\)", line)
+                if c:
+                    clock[cfg] = c.group(1)
+
+    metrics = ["exit_us", "hot_read_qd1_ops", "hot_read_qd32_ops", "hot_write_qd1_ops",
+               "hot_write_qd32_ops", "churn_workers", "cycle_us"]
+    missing = [f"{m} on {k}" for k in samples for m in metrics if m not in samples[k]]
+    if missing:
+        sys.exit("bench-report: no samples for " + ", ".join(missing))
+
+    R, C = samples[a.rust], samples[a.c]
+    vals = lambda s, m: sorted(v for _, v in s[m])
+    rows = []
+    bars = []
+
+    def row(name, r, c, fmt, interval=""):
+        ratio = r / c if c else float("nan")
+        rows.append((name, fmt.format(r), fmt.format(c), f"{ratio:.3f}", interval))
+        return ratio
+
+    for m, label in (("exit_us", "close-to-exit latency, us"), ("cycle_us", "open+write+close cycle, us")):
+        r, c = vals(R, m), vals(C, m)
+        rows.append((f"{label} (n={len(r)}/{len(c)})", "", "", "", ""))
+        for p, pn in ((50, "median"), (90, "p90"), (99, "p99")):
+            ratio = row(f"  {pn}", pct(r, p), pct(c, p), "{:.1f}", ci(r, c, p))
+            if m == "exit_us" and p == 50:
+                bars.append(("median close-to-exit Rust/C <= 1.00", ratio, ratio <= 1.00))
+        row("  mean", sum(r) / len(r), sum(c) / len(c), "{:.1f}")
+    rows.append(("hot path, ops/s (median of runs)", "", "", "", ""))
+    for m in metrics[1:5]:
+        r, c = vals(R, m), vals(C, m)
+        spread = f"{min(r) / max(c):.2f}-{max(r) / min(c):.2f}"
+        ratio = row(f"  {m[4:-4].replace('_', ' ')}", pct(r, 50), pct(c, 50), "{:.0f}", spread)
+        bars.append((f"hot path {m[4:-4]} Rust/C >= 0.99", ratio, ratio >= 0.99))
+    r, c = [int(v) for _, v in sorted(R["churn_workers"])], [int(v) for _, v in sorted(C["churn_workers"])]
+    rows.append(("churn: workers created per round", " ".join(map(str, r)), " ".join(map(str, c)),
+                 "equal" if r == c else "DIFFERENT", ""))
+    bars.append(("churn equal", float("nan"), r == c))
+
+    w = max(len(x[0]) for x in rows)
+    head = f"{'':{w}}  {'Rust (' + a.rust + ')':>22}  {'C (' + a.c + ')':>22}  {'Rust/C':>8}  {'range':>10}"
+    table = [head, "-" * len(head)]
+    table += [f"{n:{w}}  {r:>22}  {c:>22}  {q:>8}  {i:>10}" for n, r, c, q, i in rows]
+    table.append("")
+    table.append("range: 95% bootstrap interval of the ratio (latencies); lowest and highest")
+    table.append("ratio of one run's Rust to one run's C (hot path).")
+    table.append("")
+    for name, ratio, ok in bars:
+        table.append(f"bar: {name}: {'met' if ok else 'NOT met'}"
+                     + ("" if ratio != ratio else f" ({ratio:.3f})"))
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [f"io-wq exit-on-idle: Rust vs C, {now}" + (" (SMOKE: harness check, not a measurement)" if a.smoke else "")]
+    header += a.info
+    header.append("guest clocksource: " + ", ".join(f"{k} {v}" for k, v in sorted(clock.items())))
+    header.append("")
+    text = "\n".join(header + table) + "\n"
+    print(text, end="")
+    with open(a.out + ".txt", "w") as f:
+        f.write(text)
+    with open(a.out + ".tsv", "w") as f:
+        f.write("kernel\tround\tmetric\tvalue\n")
+        for k in (a.rust, a.c):
+            for m in metrics:
+                for rnd, v in samples[k][m]:
+                    f.write(f"{k}\t{rnd}\t{m}\t{v}\n")
+
+    # CDFs: one data file per kernel and metric, then gnuplot.
+    dat = {}
+    for k in (a.rust, a.c):
+        for m in ("exit_us", "cycle_us"):
+            v = vals(samples[k], m)
+            p = f"{a.out}.{k}.{m}.dat"
+            with open(p, "w") as f:
+                for i, x in enumerate(v):
+                    f.write(f"{x}\t{(i + 1) / len(v)}\n")
+            dat[k, m] = p
+    gp = f"""
+set terminal pngcairo size 1200,500 font ",10"
+set output "{a.out}-cdf.png"
+set multiplot layout 1,2 title "io-wq exit-on-idle, Rust ({a.rust}) vs C ({a.c}), QEMU TCG, {now}"
+set grid
+set key bottom right
+set ylabel "fraction of samples"
+set xlabel "close() of the last ring to no iou-wrk thread (us)"
+set title "close-to-exit latency CDF"
+plot "{dat[a.rust, 'exit_us']}" using 1:2 with steps lw 2 title "Rust", \\
+     "{dat[a.c, 'exit_us']}" using 1:2 with steps lw 2 title "C"
+set xlabel "ring open + IOSQE_ASYNC write + close (us)"
+set title "open+use+close cycle CDF"
+plot "{dat[a.rust, 'cycle_us']}" using 1:2 with steps lw 2 title "Rust", \\
+     "{dat[a.c, 'cycle_us']}" using 1:2 with steps lw 2 title "C"
+unset multiplot
+"""
+    subprocess.run(["gnuplot"], input=gp, text=True, check=True)
+    for p in dat.values():
+        os.remove(p)
+    print(f"results: {a.out}.txt, samples: {a.out}.tsv, plot: {a.out}-cdf.png")
+
+
+if __name__ == "__main__":
+    main()
