@@ -33,7 +33,10 @@ def ci(r, c, p, n=2000):
     for _ in range(n):
         rr = sorted(rng.choice(r) for _ in r)
         cc = sorted(rng.choice(c) for _ in c)
-        q.append(pct(rr, p) / pct(cc, p))
+        if pct(cc, p) > 0:
+            q.append(pct(rr, p) / pct(cc, p))
+    if not q:
+        return "n/a"
     q.sort()
     return f"{pct(q, 2.5):.2f}-{pct(q, 97.5):.2f}"
 
@@ -92,7 +95,7 @@ def main():
     rows.append(("hot path, ops/s (median of runs)", "", "", "", ""))
     for m in metrics[1:5]:
         r, c = vals(R, m), vals(C, m)
-        spread = f"{min(r) / max(c):.2f}-{max(r) / min(c):.2f}"
+        spread = f"{min(r) / max(c):.2f}-{max(r) / min(c):.2f}" if min(c) > 0 else "n/a"
         ratio = row(f"  {m[4:-4].replace('_', ' ')}", pct(r, 50), pct(c, 50), "{:.0f}", spread)
         bars.append((f"hot path {m[4:-4]} Rust/C >= 0.99", ratio, ratio >= 0.99))
     r, c = [int(v) for _, v in sorted(R["churn_workers"])], [int(v) for _, v in sorted(C["churn_workers"])]

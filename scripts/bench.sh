@@ -3,7 +3,7 @@
 # Benchmark the Rust exit-on-idle state against upstream's C, in one run:
 # the same patched tree built with CONFIG_IO_WQ_IDLE_RUST=y (config
 # bench_rust) and =n (bench_c), both booted under QEMU (TCG, same -smp and
-# memory), rounds interleaved A B A B so drift hits both alike.  The
+# memory), rounds interleaved A B B A A B ... so drift hits both alike.  The
 # measurements are tests/iowq's bench-* scenarios (src/bench.rs); the table,
 # the raw samples and a CDF plot go to out/ (scripts/bench-report.py).
 #
@@ -19,7 +19,7 @@ smoke=
 [ "${1:-}" = --smoke ] && smoke=1
 if [ -n "$smoke" ]; then
 	A=${BENCH_A:-kunit} B=${BENCH_B:-norust} rounds=1
-	opts=(--bench-samples=5 --bench-ops=500 --bench-cycles=20 --bench-long-gaps=1 --bench-reps=1)
+	opts=(--bench-samples=5 --bench-ops=5000 --bench-cycles=20 --bench-long-gaps=1 --bench-reps=1)
 	out=$CACHE/bench-smoke
 else
 	A=${BENCH_A:-bench_rust} B=${BENCH_B:-bench_c} rounds=${ROUNDS:-4}
@@ -37,7 +37,10 @@ mkdir -p "$logs" "$out"
 scenarios=(bench-exit bench-hot bench-churn bench-cycle)
 start=$SECONDS
 for r in $(seq 1 "$rounds"); do
-	for c in "$A" "$B"; do
+	# A B, then B A: whichever boots first in a round alternates.
+	order=("$A" "$B")
+	[ $((r % 2)) = 1 ] || order=("$B" "$A")
+	for c in "${order[@]}"; do
 		say "bench round $r/$rounds: $c"
 		QEMU_TIMEOUT=600 "$S/qemu-test.sh" --config "$c" --no-build --log "$logs/$c.$r.log" \
 			"${scenarios[@]}" "${opts[@]}" >/dev/null ||

@@ -143,7 +143,13 @@ pub fn hot_path() -> crate::Res {
                 inflight -= 1;
             }
         }
-        let rate = ops as f64 / t0.elapsed().as_secs_f64();
+        let took = t0.elapsed();
+        if took.is_zero() {
+            return Err(format!(
+                "{ops} ops took no measurable time: more ops, or a finer clock"
+            ));
+        }
+        let rate = ops as f64 / took.as_secs_f64();
         let name = format!("hot_{}_qd{qd}_ops", if write { "write" } else { "read" });
         println!("BENCH {name} {rate:.0}");
         out.push(format!("{name} {rate:.0}/s"));
@@ -151,16 +157,17 @@ pub fn hot_path() -> crate::Res {
     Ok(format!("{ops} ops per run: {}", out.join(", ")))
 }
 
-/// (3) Churn: bursts of `K` opens of a FIFO that has no writer yet, each of
+/// (3) Churn: bursts of `k` opens of a FIFO that has no writer yet, each of
 /// which blocks a worker (an open is not poll-driven; a pipe read would be),
 /// on one ring that stays open, separated by gaps shorter and longer than
 /// the idle timeout. Keepalive is unchanged for an open ring, so the workers
-/// created are K for the first burst plus K-1 after each long gap (all but
+/// created are k for the first burst plus k-1 after each long gap (all but
 /// one exited), on either kernel. Counted as distinct iou-wrk TIDs, polled
 /// every 2 ms (a worker lives at least the 5 s idle timeout here).
 pub fn churn() -> crate::Res {
-    // Under io-wq's limit for bound work, min(SQ entries, 4 * CPUs) = 8.
-    const K: usize = 6;
+    // At most io-wq's limit for bound work, min(SQ entries, 4 * CPUs).
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let k = 6.min(4 * ncpu);
     const SHORT_GAP: Duration = Duration::from_millis(200);
     const LONG_GAP: Duration = Duration::from_millis(6500);
     crate::clean_start()?;
@@ -207,7 +214,7 @@ pub fn churn() -> crate::Res {
     gaps.push(Duration::ZERO);
     let result = (|| -> Result<(), String> {
         for (burst, gap) in gaps.iter().enumerate() {
-            for i in 0..K {
+            for i in 0..k {
                 let sqe = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), cpath.as_ptr())
                     .flags(libc::O_RDONLY | libc::O_CLOEXEC)
                     .build()
@@ -217,12 +224,12 @@ pub fn churn() -> crate::Res {
                 unsafe { ring.submission().push(&sqe) }.map_err(|_| "SQ full")?;
             }
             ring.submit().map_err(|e| format!("io_uring_enter: {e}"))?;
-            // All K opens are blocked in workers before the writer comes.
-            if wait_for(APPEAR_BOUND, || workers() >= K).is_none() {
+            // All k opens are blocked in workers before the writer comes.
+            if wait_for(APPEAR_BOUND, || workers() >= k).is_none() {
                 let n = workers();
-                let later = wait_for(Duration::from_secs(10), || workers() >= K);
+                let later = wait_for(Duration::from_secs(10), || workers() >= k);
                 return Err(format!(
-                    "burst {burst}: {n} workers for {K} blocked opens after {} ms; {} workers {later:?} later",
+                    "burst {burst}: {n} workers for {k} blocked opens after {} ms; {} workers {later:?} later",
                     APPEAR_BOUND.as_millis(),
                     workers()
                 ));
@@ -232,7 +239,7 @@ pub fn churn() -> crate::Res {
                 .write(true)
                 .open(&fifo)
                 .map_err(|e| format!("opening the FIFO for writing: {e}"))?;
-            ring.submit_and_wait(K)
+            ring.submit_and_wait(k)
                 .map_err(|e| format!("io_uring_enter: {e}"))?;
             let mut opened = 0;
             for c in ring.completion() {
@@ -243,9 +250,9 @@ pub fn churn() -> crate::Res {
                 }
             }
             drop(w);
-            if opened != K {
+            if opened != k {
                 return Err(format!(
-                    "burst {burst}: {opened} of {K} FIFO opens completed"
+                    "burst {burst}: {opened} of {k} FIFO opens completed"
                 ));
             }
             std::thread::sleep(*gap);
@@ -258,12 +265,12 @@ pub fn churn() -> crate::Res {
     let _ = fs::remove_file(&fifo);
     result?;
     let created = seen.lock().unwrap().len();
-    let expected = K + long * (K - 1);
+    let expected = k + long * (k - 1);
     println!("BENCH churn_workers {created}");
     wait_for(EXIT_BOUND, || workers() == 0)
         .ok_or("workers left after the churn ring was closed")?;
     Ok(format!(
-        "{} bursts of {K} blocking opens, {long} gaps > idle timeout: {created} workers created \
+        "{} bursts of {k} blocking opens, {long} gaps > idle timeout: {created} workers created \
          (keepalive predicts {expected})",
         gaps.len()
     ))
