@@ -745,15 +745,19 @@ const SCENARIOS: &[Scenario] = &[
     ("criu", criu),
 ];
 
-/// Run only when named: `make stress` (scripts/stress.sh) and `make bench`
-/// (scripts/bench.sh).
-const ON_REQUEST: &[Scenario] = &[
+/// The stress programs (`make stress`, scripts/stress.sh); run only when
+/// named.
+const STRESS: &[Scenario] = &[
     ("storm", stress::storm),
     ("races", stress::races),
     ("limits", stress::limits),
     ("signals", stress::signals),
     ("faults", stress::faults),
     ("kmemleak", stress::kmemleak),
+];
+
+/// The measurements (`make bench`, scripts/bench.sh); run only when named.
+const BENCH: &[Scenario] = &[
     ("bench-exit", bench::exit_latency),
     ("bench-hot", bench::hot_path),
     ("bench-churn", bench::churn),
@@ -839,22 +843,31 @@ fn main() {
         run.push(("c-path", c_path));
     }
     for &name in &names {
-        if let Some(&s) = SCENARIOS.iter().chain(ON_REQUEST).find(|(s, _)| *s == name) {
+        if let Some(&s) = SCENARIOS
+            .iter()
+            .chain(STRESS)
+            .chain(BENCH)
+            .find(|(s, _)| *s == name)
+        {
             run.push(s);
         }
     }
     if names.is_empty() {
         run.extend_from_slice(SCENARIOS);
     }
-    let known = |n: &&str| SCENARIOS.iter().chain(ON_REQUEST).any(|(s, _)| s == n);
+    let known = |n: &&str| {
+        SCENARIOS
+            .iter()
+            .chain(STRESS)
+            .chain(BENCH)
+            .any(|(s, _)| s == n)
+    };
     for n in names.iter().filter(|n| !known(n)) {
         println!("FAIL {n}: no such scenario");
     }
 
     let (mut passed, mut failed) = (0, names.iter().filter(|n| !known(n)).count());
-    let stressed = run
-        .iter()
-        .any(|(n, _)| ON_REQUEST[..6].iter().any(|(s, _)| s == n));
+    let stressed = run.iter().any(|(n, _)| STRESS.iter().any(|(s, _)| s == n));
     for (name, f) in run {
         match f() {
             Ok(msg) => {
