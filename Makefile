@@ -25,6 +25,7 @@ help:
 	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels"
 	@echo "make stress        stress programs on the kernel with the bug detectors (LONG=1: 20 min; KCSAN=1)"
 	@echo "make bench         Rust vs C, interleaved in one run: table, results file, CDF plot in out/"
+	@echo "                   (AA=1: the C kernel against itself, the noise floor; ROUNDS=N)"
 	@echo "make check         meta, checkpatch, rustfmt, clippy, W=1 and per-patch builds"
 	@echo "make send-check    check-series + check"
 	@echo "make mbox          out/<base>.mbox with To/Cc from get_maintainer.pl"
@@ -60,7 +61,7 @@ stress: worktree
 	@$(S)/stress.sh
 
 bench: worktree
-	@$(S)/bench.sh
+	@$(S)/bench.sh $(if $(AA),--aa)
 
 demo: worktree
 	@$(S)/demo.sh

@@ -103,6 +103,31 @@ pub extern "C" fn io_wq_idle_verdict(
     }
 }
 
+/// Returns whether the task of `tctx` has no io_uring instance left.
+///
+/// Not `xa_empty()`: a failed `xa_store()` can leave internal nodes with no
+/// entry in the xarray, which then never reads as empty again.
+///
+/// # Safety
+///
+/// `tctx` is the `io_uring` task context of the current task.
+unsafe fn no_rings(tctx: *mut bindings::io_uring_task) -> bool {
+    let mut index: c_ulong = 0;
+
+    // SAFETY: `tctx` is valid by the safety requirements, so is its xarray.
+    // `xa_find()` takes the RCU read lock itself, and `index` is a valid
+    // place for it to store the index it found.
+    let entry = unsafe {
+        bindings::xa_find(
+            &raw mut (*tctx).xa,
+            &mut index,
+            c_ulong::MAX,
+            bindings::XA_PRESENT,
+        )
+    };
+    entry.is_null()
+}
+
 /// Applies `event` to the io-wq of `tctx`.
 ///
 /// # Safety
@@ -111,7 +136,10 @@ pub extern "C" fn io_wq_idle_verdict(
 unsafe fn tctx_event(tctx: *mut bindings::io_uring_task, event: TctxEvent) {
     // SAFETY: `tctx` is valid by the safety requirements. Only its task changes
     // `->io_wq` and `->xa`, and that is the current one.
-    let (wq, no_rings) = unsafe { ((*tctx).io_wq, bindings::xa_empty(&raw const (*tctx).xa)) };
+    let wq = unsafe { (*tctx).io_wq };
+    // Only a removal depends on what is left.
+    // SAFETY: By the safety requirements.
+    let no_rings = event == TctxEvent::NodeRemoved && unsafe { no_rings(tctx) };
 
     if let Some(to) = io_wq_idle_state::tctx_update(event, no_rings, !wq.is_null()) {
         // SAFETY: `wq` is the task's live io-wq, it is not NULL here.

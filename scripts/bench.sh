@@ -11,12 +11,20 @@
 #   scripts/bench.sh --smoke    1 round of a few samples on the kernels make
 #                               test builds anyway (kunit, norust): checks
 #                               the harness, measures nothing
+#   scripts/bench.sh --aa       A/A control: bench_c against itself, booted
+#                               as two kernels; shows how far apart two runs
+#                               of one kernel land (the noise floor)
 #   BENCH_A=, BENCH_B=          other config names to compare
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
-smoke=
-[ "${1:-}" = --smoke ] && smoke=1
+smoke= aa=
+case "${1:-}" in
+--smoke) smoke=1 ;;
+--aa) aa=1 ;;
+"") ;;
+*) die "usage: scripts/bench.sh [--smoke | --aa]" ;;
+esac
 if [ -n "$smoke" ]; then
 	A=${BENCH_A:-kunit} B=${BENCH_B:-norust} rounds=1
 	opts=(--bench-samples=5 --bench-ops=5000 --bench-cycles=20 --bench-long-gaps=1 --bench-reps=1)
@@ -26,6 +34,12 @@ else
 	opts=(--bench-samples=15 --bench-ops=20000 --bench-cycles=250 --bench-long-gaps=2)
 	out=$REPO/out
 fi
+# The second kernel's label: in the A/A control the same kernel boots under
+# both, and its second half of the boots is reported as "<config>.again".
+[ -z "$aa" ] || A=${BENCH_A:-bench_c} B=${BENCH_B:-bench_c}
+[ "$A" != "$B" ] || [ -n "$aa" ] || die "BENCH_A and BENCH_B are both $A; use --aa for an A/A control"
+LA=$A LB=$B
+[ "$A" != "$B" ] || LB=$B.again
 command -v gnuplot >/dev/null || die "gnuplot is missing; install Debian package gnuplot-nox (make setup does)"
 
 for c in "$A" "$B"; do
@@ -38,25 +52,26 @@ scenarios=(bench-exit bench-hot bench-churn bench-cycle)
 start=$SECONDS
 for r in $(seq 1 "$rounds"); do
 	# A B, then B A: whichever boots first in a round alternates.
-	order=("$A" "$B")
-	[ $((r % 2)) = 1 ] || order=("$B" "$A")
-	for c in "${order[@]}"; do
-		say "bench round $r/$rounds: $c"
-		QEMU_TIMEOUT=600 "$S/qemu-test.sh" --config "$c" --no-build --log "$logs/$c.$r.log" \
+	order=("$A:$LA" "$B:$LB")
+	[ $((r % 2)) = 1 ] || order=("$B:$LB" "$A:$LA")
+	for cl in "${order[@]}"; do
+		c=${cl%%:*} l=${cl#*:}
+		say "bench round $r/$rounds: $l"
+		QEMU_TIMEOUT=600 "$S/qemu-test.sh" --config "$c" --no-build --log "$logs/$l.$r.log" \
 			"${scenarios[@]}" "${opts[@]}" >/dev/null ||
-			die "bench round $r on $c failed (log: $logs/$c.$r.log)"
+			die "bench round $r on $l failed (log: $logs/$l.$r.log)"
 	done
 done
 say "$((2 * rounds)) boots in $((SECONDS - start)) s"
 
-name=bench-$BASE$([ -z "$smoke" ] || echo -smoke)
-info() {	# info <config>: what the results file says about a kernel
+name=bench-$BASE${smoke:+-smoke}${aa:+-aa}
+info() {	# info <config> [label]: what the results file says about a kernel
 	local o=$BUILD_ROOT/$1
-	echo "$1: $(cat "$o/include/config/kernel.release") tree $(kgit rev-parse --short=12 HEAD)" \
+	echo "${2:-$1}: $(cat "$o/include/config/kernel.release") tree $(kgit rev-parse --short=12 HEAD)" \
 		".config sha256 $(sha256sum "$o/.config" | cut -c1-16)" \
 		"CONFIG_IO_WQ_IDLE_RUST=$(grep -q '^CONFIG_IO_WQ_IDLE_RUST=y' "$o/.config" && echo y || echo n)"
 }
-python3 "$S/bench-report.py" --out "$out/$name" --rust "$A" --c "$B" \
-	--info "$(info "$A")" --info "$(info "$B")" \
+python3 "$S/bench-report.py" --out "$out/$name" --rust "$LA" --c "$LB" \
+	--info "$(info "$A")" --info "$(info "$B" "$LB")" \
 	--info "QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') -accel tcg -smp 2 -m 1024; host $(nproc) CPUs; $rounds rounds per kernel, interleaved" \
-	${smoke:+--smoke} "$logs"/*.log
+	${smoke:+--smoke} ${aa:+--aa} "$logs"/*.log

@@ -3,8 +3,9 @@
 # The stress programs of tests/iowq (src/stress.rs) on the patched kernel
 # with the Rust option on and the kernel's bug detectors (config kunit, whose
 # fragment debug.config has lockdep, KASAN, UBSAN, kmemleak, hung task, RCU
-# stall and FAILSLAB), under QEMU (TCG, 2 CPUs).  Any splat in the console log fails the run, as does a
-# failed program or an iou-wrk thread left after the rings are closed.
+# stall and FAILSLAB), under QEMU (TCG, 2 CPUs).  Any splat in the console
+# log fails the run, as does a failed program or an iou-wrk thread left
+# after the rings are closed.
 #
 #   scripts/stress.sh            short profile: 25 s per program (make test)
 #   LONG=1 scripts/stress.sh     long profile: 240 s per program (20 min)
@@ -21,9 +22,8 @@ if [ -n "${KCSAN:-}" ]; then
 	programs=(storm races limits signals)
 fi
 # Boot (a debug kernel under TCG is slow to boot), the programs and the
-# checks between them.  The budgets are guest time, and the guest's clock
-# (jiffies: these kernels have no HPET) runs slow when the host is busy:
-# allow twice the budget.
+# checks between them.  The budgets are guest time; allow twice that, for a
+# host busy with other work (2 vCPUs on 2 host cores).
 timeout=$((600 + ${#programs[@]} * secs * 2))
 say "stress: ${programs[*]} for $secs s each on config $config (deadline $timeout s)"
 start=$SECONDS

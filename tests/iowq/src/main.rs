@@ -16,6 +16,7 @@ mod stress;
 use io_uring::{opcode, squeue, types, IoUring};
 use std::fs;
 use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// io-wq's idle timeout (WORKER_IDLE_TIMEOUT) is 5 s; wait this long for it.
@@ -30,18 +31,30 @@ type Res = Result<String, String>;
 /// A named scenario.
 type Scenario = (&'static str, fn() -> Res);
 
+/// (tid, comm) of every thread in `dir`, a `/proc/<pid>/task` directory.
+/// Threads that exit while it is read are left out; so is everything if
+/// the process is gone.
+fn task_comms(dir: impl AsRef<Path>) -> Vec<(String, String)> {
+    let Ok(dir) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|t| {
+            let comm = fs::read_to_string(t.path().join("comm")).ok()?;
+            let tid = t.file_name().to_string_lossy().into_owned();
+            Some((tid, comm.trim_end().to_owned()))
+        })
+        .collect()
+}
+
+/// Number of threads in `dir` (see [`task_comms`]) whose comm matches.
+fn count_comms(dir: impl AsRef<Path>, matches: impl Fn(&str) -> bool) -> usize {
+    task_comms(dir).iter().filter(|(_, c)| matches(c)).count()
+}
+
 /// Number of threads of this process whose comm starts with `prefix`.
 fn threads(prefix: &str) -> usize {
-    let Ok(dir) = fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            fs::read_to_string(e.path().join("comm"))
-                .map(|c| c.starts_with(prefix))
-                .unwrap_or(false)
-        })
-        .count()
+    count_comms("/proc/self/task", |c| c.starts_with(prefix))
 }
 
 fn workers() -> usize {
@@ -50,13 +63,8 @@ fn workers() -> usize {
 
 /// Workers of the io-wq of thread `tid` (their comm is `iou-wrk-<tid>`).
 fn workers_of(tid: libc::pid_t) -> usize {
-    let name = format!("iou-wrk-{tid}\n");
-    let Ok(dir) = fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c == name))
-        .count()
+    let name = format!("iou-wrk-{tid}");
+    count_comms("/proc/self/task", |c| c == name)
 }
 
 fn gettid() -> libc::pid_t {
@@ -669,14 +677,7 @@ fn criu() -> Res {
 
 /// Workers of another process.
 fn workers_in(pid: libc::pid_t) -> usize {
-    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    dir.filter_map(|e| e.ok())
-        .filter(|e| {
-            fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("iou-wrk-"))
-        })
-        .count()
+    count_comms(format!("/proc/{pid}/task"), |c| c.starts_with("iou-wrk-"))
 }
 
 const RUST_SYMS: [&str; 4] = [

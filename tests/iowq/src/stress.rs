@@ -525,18 +525,9 @@ pub fn all_workers() -> Vec<String> {
         else {
             continue;
         };
-        let Ok(tasks) = fs::read_dir(p.path().join("task")) else {
-            continue;
-        };
-        for t in tasks.flatten() {
-            if let Ok(comm) = fs::read_to_string(t.path().join("comm")) {
-                if comm.starts_with("iou-wrk-") {
-                    found.push(format!(
-                        "{pid}/{} {}",
-                        t.file_name().to_string_lossy(),
-                        comm.trim_end()
-                    ));
-                }
+        for (tid, comm) in crate::task_comms(p.path().join("task")) {
+            if comm.starts_with("iou-wrk-") {
+                found.push(format!("{pid}/{tid} {comm}"));
             }
         }
     }
@@ -546,14 +537,72 @@ pub fn all_workers() -> Vec<String> {
 /// No `iou-wrk` thread anywhere within the exit bound.
 fn no_workers_left(when: &str) -> Result<Duration, String> {
     wait_for(EXIT_BOUND, || all_workers().is_empty()).ok_or_else(|| {
-        let w = all_workers();
+        let left = all_workers();
         format!(
-            "{} iou-wrk threads left {} ms after {when}: {}",
-            w.len(),
+            "{} iou-wrk threads left {} ms after {when}: {}; {}",
+            left.len(),
             EXIT_BOUND.as_millis(),
-            w.join(", ")
+            left.join(", "),
+            linger_report(&left)
         )
     })
+}
+
+/// How long to keep watching workers that outstayed `EXIT_BOUND`: three
+/// idle timeouts, so that one that only leaves at its idle timeout (5 s)
+/// shows as such, and one that never leaves shows as that.
+const LINGER_WATCH: Duration = Duration::from_secs(15);
+
+/// What became of workers that outstayed the bound (entries of
+/// [`all_workers`]): when each left, or that it was still there after
+/// `LINGER_WATCH`, with its wchan; and the io_uring fds and mappings of
+/// this process, which keep rings alive.
+fn linger_report(left: &[String]) -> String {
+    let start = Instant::now();
+    let path = |w: &String| {
+        let id = w.split(' ').next().unwrap_or("");
+        let (pid, tid) = id.split_once('/').unwrap_or((id, id));
+        format!("/proc/{pid}/task/{tid}")
+    };
+    let wchan: Vec<String> = left
+        .iter()
+        .map(|w| fs::read_to_string(path(w) + "/wchan").unwrap_or_default())
+        .collect();
+    let mut gone: Vec<Option<Duration>> = vec![None; left.len()];
+    while start.elapsed() < LINGER_WATCH && gone.iter().any(Option::is_none) {
+        for (g, w) in gone.iter_mut().zip(left) {
+            if g.is_none() && fs::metadata(path(w)).is_err() {
+                *g = Some(start.elapsed() + EXIT_BOUND);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let fates: Vec<String> = left
+        .iter()
+        .zip(&gone)
+        .zip(&wchan)
+        .map(|((w, g), c)| match g {
+            Some(t) => format!("{w} (in {c}) gone after {} ms", t.as_millis()),
+            None => format!(
+                "{w} (in {c}) still there after {} ms",
+                (LINGER_WATCH + EXIT_BOUND).as_millis()
+            ),
+        })
+        .collect();
+    let fds = fs::read_dir("/proc/self/fd").map_or(0, |d| {
+        d.flatten()
+            .filter(|e| {
+                fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().contains("io_uring"))
+            })
+            .count()
+    });
+    let maps = fs::read_to_string("/proc/self/maps").map_or(0, |m| {
+        m.lines().filter(|l| l.ends_with("[io_uring]")).count()
+    });
+    format!(
+        "{}; this process has {fds} io_uring fds and {maps} io_uring mappings",
+        fates.join(", ")
+    )
 }
 
 /// What a storm thread does besides open/use/close.
@@ -747,8 +796,16 @@ fn set_make_it_fail(on: bool) -> Result<(), String> {
     if !FAULTS_ON.load(Relaxed) {
         return Ok(());
     }
-    fs::write("/proc/thread-self/make-it-fail", if on { "1" } else { "0" })
-        .map_err(|e| format!("/proc/thread-self/make-it-fail: {e}"))
+    // Turning it off runs with it on: the write itself may get an injected
+    // ENOMEM (3% of its allocations fail). Try again; 100 failures in a row
+    // would be a 1e-152 chance, not injection.
+    for _ in 0..100 {
+        match fs::write("/proc/thread-self/make-it-fail", if on { "1" } else { "0" }) {
+            Err(e) if !on && e.raw_os_error() == Some(libc::ENOMEM) => continue,
+            r => return r.map_err(|e| format!("/proc/thread-self/make-it-fail: {e}")),
+        }
+    }
+    Err("/proc/thread-self/make-it-fail: ENOMEM 100 times in a row".into())
 }
 
 /// Touches 256 KiB of stack, so that the loop under fault injection does
