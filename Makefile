@@ -9,7 +9,7 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test clean
+	resign stress bench test clean min-toolchain model
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
@@ -26,9 +26,11 @@ help:
 	@echo "make stress        stress programs on the kernel with the bug detectors (LONG=1: 20 min; KCSAN=1)"
 	@echo "make bench         Rust vs C, interleaved in one run: table, results file, CDF plot in out/"
 	@echo "                   (AA=1: the C kernel against itself, the noise floor; ROUNDS=N)"
+	@echo "make min-toolchain build the series with the kernel's minimum rustc/bindgen (a Debian root)"
+	@echo "make model         model-check the exit-on-idle protocol on the host with the series' Rust core"
 	@echo "make check         meta, checkpatch, rustfmt, clippy, W=1 and per-patch builds"
 	@echo "make send-check    check-series + check"
-	@echo "make mbox          out/<base>.mbox with To/Cc from get_maintainer.pl"
+	@echo "make mbox          out/<base>-<series>.mbox, one per series, with To/Cc from get_maintainer.pl"
 	@echo "make b4-prep       the series on a b4-managed branch of the tree"
 	@echo "make resign        re-author and re-sign the series with your git identity"
 
@@ -76,6 +78,12 @@ check: worktree
 	@$(S)/check.sh
 
 send-check: check-series check
+
+min-toolchain: worktree
+	@$(S)/min-toolchain.sh
+
+model:
+	@$(S)/model.sh $(if $(LARGE),--large)
 
 mbox: setup
 	@$(S)/mbox.sh

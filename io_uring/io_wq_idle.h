@@ -3,13 +3,11 @@
 #define IO_URING_IO_WQ_IDLE_H
 
 /*
- * Interface to the Rust implementation of io-wq's exit-on-idle state
- * (CONFIG_IO_WQ_IDLE_RUST), in io_wq_idle.rs.
+ * io-wq's exit-on-idle state: the bits of io_wq->state, and the interface to
+ * its Rust implementation (CONFIG_IO_WQ_IDLE_RUST, io_wq_idle.rs).
  */
 
 #include <linux/types.h>
-
-struct io_uring_task;
 
 /* bits in io_wq->state */
 enum io_wq_state_bit {
@@ -23,12 +21,25 @@ enum io_wq_idle_verdict {
 	IO_WQ_IDLE_EXIT,	/* retire, unless io_worker_retire() says stay */
 };
 
+/* a change to the set of io_uring instances of a task */
+enum io_tctx_idle_event {
+	IO_TCTX_NODE_ADDED,
+	IO_TCTX_NODE_REMOVED,
+};
+
+/* the state a task's io-wq has to be put in */
+enum io_wq_idle_change {
+	IO_WQ_IDLE_UNCHANGED,
+	IO_WQ_IDLE_KEEPALIVE,
+	IO_WQ_IDLE_EXIT_ON_IDLE,
+};
+
 bool io_wq_idle_set_state(unsigned long *wq_state, bool exit_on_idle);
 enum io_wq_idle_verdict io_wq_idle_verdict(bool last_timeout, bool exit_mask,
 					   unsigned int nr_workers,
 					   unsigned long wq_state,
 					   bool create_pending);
-void io_tctx_idle_node_added(struct io_uring_task *tctx);
-void io_tctx_idle_node_removed(struct io_uring_task *tctx);
+enum io_wq_idle_change io_tctx_idle_update(enum io_tctx_idle_event event,
+					   bool no_rings, bool has_wq);
 
 #endif

@@ -8,50 +8,56 @@
 //! use by the task leaves that state, and the keepalive is back.
 //!
 //! The decisions are plain functions in [`io_wq_idle_state`]. This file holds
-//! what C calls: the atomic update of the `state` word of `struct io_wq`, the
-//! worker's exit verdict, and the hooks run when a task adds or removes an
-//! io_uring instance. C keeps what only C can do: it collects the inputs under
-//! the locks it holds and wakes the workers.
+//! what C calls: the update of the `state` word of `struct io_wq`, the worker's
+//! exit verdict, and the decision on a task's io-wq when the task adds or
+//! removes an io_uring instance. C collects the inputs under the locks it
+//! holds and acts on the answers: it wakes the workers, retires a worker, and
+//! sets the state.
 
 use kernel::{
     bindings,
-    ffi::{c_uint, c_ulong},
+    ffi::{
+        c_uint,
+        c_ulong, //
+    },
     prelude::*,
-    sync::atomic::{Atomic, Full, Relaxed},
+    static_assert,
+    sync::atomic::{
+        Atomic,
+        Full,
+        Relaxed, //
+    },
 };
 
 pub mod io_wq_idle_state;
 
-use io_wq_idle_state::{IdleState, Step, TctxEvent, Verdict, WorkerIdle};
-
-// The C enum and the Rust constants name the same bits.
-const _: () = {
-    assert!(bindings::io_wq_state_bit_IO_WQ_BIT_EXIT == io_wq_idle_state::IO_WQ_BIT_EXIT);
-    assert!(
-        bindings::io_wq_state_bit_IO_WQ_BIT_EXIT_ON_IDLE
-            == io_wq_idle_state::IO_WQ_BIT_EXIT_ON_IDLE
-    );
+use io_wq_idle_state::{
+    IdleState,
+    TctxEvent,
+    Verdict,
+    WorkerIdle, //
 };
 
-/// Brings `state` into `to`. Returns whether every worker has to be woken.
-///
-/// A compare-and-exchange loop, so that concurrent updates of this state and
-/// the teardown's `IO_WQ_BIT_EXIT` (set with `set_bit()` on the same word) are
-/// never lost. Fully ordered when it changes the state, like the
-/// `test_and_set_bit()` it replaces; a request for the current state stores
-/// nothing.
-fn update(state: &Atomic<usize>, to: IdleState) -> bool {
-    let mut word = state.load(Relaxed);
+// The C enum and the Rust constants name the same bits.
+static_assert!(bindings::io_wq_state_bit_IO_WQ_BIT_EXIT == io_wq_idle_state::IO_WQ_BIT_EXIT);
+static_assert!(
+    bindings::io_wq_state_bit_IO_WQ_BIT_EXIT_ON_IDLE == io_wq_idle_state::IO_WQ_BIT_EXIT_ON_IDLE
+);
 
-    loop {
-        match io_wq_idle_state::step(word, to) {
-            Step::Done => return false,
-            Step::Store { new, wake } => match state.cmpxchg(word, new, Full) {
-                Ok(_) => return wake,
-                Err(current) => word = current,
-            },
-        }
-    }
+/// Brings `state` into `to`, and returns whether every worker has to be woken.
+///
+/// Only the io-wq's task changes the state, but the teardown sets
+/// `IO_WQ_BIT_EXIT` in the same word, so the bit is changed with an atomic
+/// read-modify-write. Entering the state is fully ordered, as
+/// `test_and_set_bit()` is: a worker that sees it must also see what the task
+/// did before. Leaving it is relaxed, as `clear_bit()` is.
+fn update(state: &Atomic<usize>, to: IdleState) -> bool {
+    let old = match to {
+        IdleState::ExitOnIdle => state.fetch_or(io_wq_idle_state::EXIT_ON_IDLE, Full),
+        IdleState::KeepAlive => state.fetch_andnot(io_wq_idle_state::EXIT_ON_IDLE, Relaxed),
+    };
+
+    io_wq_idle_state::wake_on_set(old, to)
 }
 
 /// Sets (`exit_on_idle`) or clears the exit-on-idle state of an io-wq.
@@ -62,11 +68,11 @@ fn update(state: &Atomic<usize>, to: IdleState) -> bool {
 /// # Safety
 ///
 /// `wq_state` points to the `state` word of a live `struct io_wq`, which is
-/// only ever accessed atomically.
+/// only ever accessed atomically while this function runs.
 #[export]
 pub unsafe extern "C" fn io_wq_idle_set_state(wq_state: *mut c_ulong, exit_on_idle: bool) -> bool {
-    // SAFETY: `wq_state` is valid, aligned, and only accessed atomically, by the
-    // safety requirements; `c_ulong` is `usize`.
+    // SAFETY: By the safety requirements `wq_state` is valid and only accessed
+    // atomically; it is aligned, being a `c_ulong`, which is `usize`.
     let state = unsafe { Atomic::<usize>::from_ptr(wq_state) };
     let to = if exit_on_idle {
         IdleState::ExitOnIdle
@@ -81,8 +87,13 @@ pub unsafe extern "C" fn io_wq_idle_set_state(wq_state: *mut c_ulong, exit_on_id
 ///
 /// Called by `io_wq_worker()` under `acct->workers_lock`, with `wq_state` a
 /// snapshot of `wq->state`.
+///
+/// # Safety
+///
+/// None: any arguments are valid. The function is `unsafe` only because
+/// `#[export]` compares it with the C prototype's binding, which is `unsafe`.
 #[export]
-pub extern "C" fn io_wq_idle_verdict(
+pub unsafe extern "C" fn io_wq_idle_verdict(
     last_timeout: bool,
     exit_mask: bool,
     nr_workers: c_uint,
@@ -103,91 +114,73 @@ pub extern "C" fn io_wq_idle_verdict(
     }
 }
 
-/// Returns whether the task of `tctx` has no io_uring instance left.
+/// Decides the state of a task's io-wq after the task added or removed an
+/// io_uring instance; see [`io_wq_idle_state::tctx_update`].
 ///
-/// Not `xa_empty()`: a failed `xa_store()` can leave internal nodes with no
-/// entry in the xarray, which then never reads as empty again.
+/// Called by the task itself from `tctx.c`, with `no_rings` telling whether it
+/// has no io_uring instance left after a removal and `has_wq` whether it has an
+/// io-wq. C then sets the state it is told, if any.
 ///
 /// # Safety
 ///
-/// `tctx` is the `io_uring` task context of the current task.
-unsafe fn no_rings(tctx: *mut bindings::io_uring_task) -> bool {
-    let mut index: c_ulong = 0;
-
-    // SAFETY: `tctx` is valid by the safety requirements, so is its xarray.
-    // `xa_find()` takes the RCU read lock itself, and `index` is a valid
-    // place for it to store the index it found.
-    let entry = unsafe {
-        bindings::xa_find(
-            &raw mut (*tctx).xa,
-            &mut index,
-            c_ulong::MAX,
-            bindings::XA_PRESENT,
-        )
+/// None: any arguments are valid. The function is `unsafe` only because
+/// `#[export]` compares it with the C prototype's binding, which is `unsafe`.
+#[export]
+pub unsafe extern "C" fn io_tctx_idle_update(
+    event: bindings::io_tctx_idle_event,
+    no_rings: bool,
+    has_wq: bool,
+) -> bindings::io_wq_idle_change {
+    let event = if event == bindings::io_tctx_idle_event_IO_TCTX_NODE_ADDED {
+        TctxEvent::NodeAdded
+    } else {
+        TctxEvent::NodeRemoved
     };
-    entry.is_null()
-}
 
-/// Applies `event` to the io-wq of `tctx`.
-///
-/// # Safety
-///
-/// `tctx` is the `io_uring` task context of the current task.
-unsafe fn tctx_event(tctx: *mut bindings::io_uring_task, event: TctxEvent) {
-    // SAFETY: `tctx` is valid by the safety requirements. Only its task changes
-    // `->io_wq` and `->xa`, and that is the current one.
-    let wq = unsafe { (*tctx).io_wq };
-    // Only a removal depends on what is left.
-    // SAFETY: By the safety requirements.
-    let no_rings = event == TctxEvent::NodeRemoved && unsafe { no_rings(tctx) };
-
-    if let Some(to) = io_wq_idle_state::tctx_update(event, no_rings, !wq.is_null()) {
-        // SAFETY: `wq` is the task's live io-wq, it is not NULL here.
-        unsafe { bindings::io_wq_set_exit_on_idle(wq, to == IdleState::ExitOnIdle) };
+    match io_wq_idle_state::tctx_update(event, no_rings, has_wq) {
+        None => bindings::io_wq_idle_change_IO_WQ_IDLE_UNCHANGED,
+        Some(IdleState::KeepAlive) => bindings::io_wq_idle_change_IO_WQ_IDLE_KEEPALIVE,
+        Some(IdleState::ExitOnIdle) => bindings::io_wq_idle_change_IO_WQ_IDLE_EXIT_ON_IDLE,
     }
-}
-
-/// Leaves the exit-on-idle state, on any new io_uring use by the task.
-///
-/// # Safety
-///
-/// `tctx` is the `io_uring` task context of the current task.
-#[export]
-pub unsafe extern "C" fn io_tctx_idle_node_added(tctx: *mut bindings::io_uring_task) {
-    // SAFETY: By the safety requirements.
-    unsafe { tctx_event(tctx, TctxEvent::NodeAdded) };
-}
-
-/// Enters the exit-on-idle state once the task has no io_uring instance left.
-///
-/// # Safety
-///
-/// `tctx` is the `io_uring` task context of the current task.
-#[export]
-pub unsafe extern "C" fn io_tctx_idle_node_removed(tctx: *mut bindings::io_uring_task) {
-    // SAFETY: By the safety requirements.
-    unsafe { tctx_event(tctx, TctxEvent::NodeRemoved) };
 }
 
 #[cfg(CONFIG_IO_WQ_IDLE_RUST_KUNIT_TEST)]
 #[kunit_tests(io_wq_idle)]
 mod tests {
-    use super::io_wq_idle_state::{
-        step, tctx_update, verdict, IdleState, Step, TctxEvent, Verdict, WorkerIdle,
-        IO_WQ_BIT_EXIT, IO_WQ_BIT_EXIT_ON_IDLE,
+    use super::{
+        io_wq_idle_state::{
+            tctx_update,
+            verdict,
+            wake_on_set,
+            IdleState,
+            TctxEvent,
+            Verdict,
+            WorkerIdle,
+            EXIT,
+            EXIT_ON_IDLE as EOI, //
+        },
+        update, //
     };
-    use super::update;
-    use kernel::sync::atomic::{Atomic, Relaxed};
+    use kernel::{
+        bindings,
+        sync::atomic::{
+            Atomic,
+            Relaxed, //
+        },
+    };
 
-    use IdleState::{ExitOnIdle as Eoi, KeepAlive as Ka};
-    use Verdict::{Exit, Stay};
+    use IdleState::{
+        ExitOnIdle as Eoi,
+        KeepAlive as Ka, //
+    };
+    use Verdict::{
+        Exit,
+        Stay, //
+    };
 
-    const EXIT: usize = 1 << IO_WQ_BIT_EXIT;
-    const EOI: usize = 1 << IO_WQ_BIT_EXIT_ON_IDLE;
-
-    /// Every combination of the verdict's inputs, with the expected verdict:
+    /// The verdict for every combination of the booleans and the state, each
+    /// with `nr_workers` at 0, 1 (the last worker), 2 and `u32::MAX`:
     /// (last_timeout, affinity_changed, nr_workers, state, create_pending).
-    /// `nr_workers` takes 0, 1 (the last worker), 2 and `u32::MAX`.
     #[rustfmt::skip]
     const VERDICTS: [(bool, bool, u32, IdleState, bool, Verdict); 64] = [
         // A creation request is pending: always stay.
@@ -251,9 +244,9 @@ mod tests {
 
     #[test]
     fn verdict_ffi_decodes_state_word() {
-        use kernel::bindings::{
+        use bindings::{
             io_wq_idle_verdict_IO_WQ_IDLE_EXIT as EXIT_V,
-            io_wq_idle_verdict_IO_WQ_IDLE_STAY as STAY_V,
+            io_wq_idle_verdict_IO_WQ_IDLE_STAY as STAY_V, //
         };
 
         #[rustfmt::skip]
@@ -269,29 +262,32 @@ mod tests {
             (true, 1, !EOI, false, STAY_V),
         ];
         for (last_timeout, nr_workers, word, create_pending, want) in table {
-            let got =
-                super::io_wq_idle_verdict(last_timeout, false, nr_workers, word, create_pending);
+            // SAFETY: Any arguments are valid.
+            let got = unsafe {
+                super::io_wq_idle_verdict(last_timeout, false, nr_workers, word, create_pending)
+            };
             assert_eq!(got, want);
         }
     }
 
     #[test]
-    fn state_steps() {
-        let store = |new, wake| Step::Store { new, wake };
-
+    fn state_words() {
         // Every transition, from every state, with and without the exit bit
         // and with unrelated bits set, which must survive.
         for other in [0, EXIT, !(EXIT | EOI), usize::MAX & !EOI] {
             let ka = other & !EOI;
             let eoi = other | EOI;
-            let exiting = other & EXIT != 0;
 
             assert_eq!(IdleState::from_word(ka), Ka);
             assert_eq!(IdleState::from_word(eoi), Eoi);
-            assert_eq!(step(ka, Ka), Step::Done);
-            assert_eq!(step(eoi, Eoi), Step::Done);
-            assert_eq!(step(eoi, Ka), store(ka, false));
-            assert_eq!(step(ka, Eoi), store(eoi, !exiting));
+            assert_eq!(Ka.encode(eoi), ka);
+            assert_eq!(Eoi.encode(ka), eoi);
+            assert_eq!(Ka.encode(ka), ka);
+            assert_eq!(Eoi.encode(eoi), eoi);
+            assert!(!wake_on_set(ka, Ka));
+            assert!(!wake_on_set(eoi, Ka));
+            assert!(!wake_on_set(eoi, Eoi));
+            assert!(wake_on_set(ka, Eoi));
         }
     }
 
@@ -316,13 +312,56 @@ mod tests {
         }
         assert_eq!(wakes, 2);
 
-        // While exiting, the teardown wakes the workers: the state still
-        // changes, but no wake-up is asked for, and the exit bit survives.
-        state.store(EXIT, Relaxed);
-        assert!(!update(&state, Eoi));
-        assert_eq!(state.load(Relaxed), EXIT | EOI);
-        assert!(!update(&state, Ka));
-        assert_eq!(state.load(Relaxed), EXIT);
+        // The exit bit, and every other bit of the word, survive both
+        // updates; the wake-ups are the same with them set.
+        for others in [EXIT, !EOI] {
+            state.store(others, Relaxed);
+            assert!(update(&state, Eoi));
+            assert_eq!(state.load(Relaxed), others | EOI);
+            assert!(!update(&state, Eoi));
+            assert!(!update(&state, Ka));
+            assert_eq!(state.load(Relaxed), others);
+        }
+    }
+
+    #[test]
+    fn state_ffi() {
+        let mut word: usize = EXIT;
+
+        // SAFETY: `word` is a live `usize`, and only accessed through the
+        // pointer while the calls run.
+        unsafe {
+            assert!(super::io_wq_idle_set_state(&raw mut word, true));
+            assert_eq!(word, EXIT | EOI);
+            assert!(!super::io_wq_idle_set_state(&raw mut word, true));
+            assert!(!super::io_wq_idle_set_state(&raw mut word, false));
+        }
+        assert_eq!(word, EXIT);
+    }
+
+    #[test]
+    fn tctx_ffi() {
+        use bindings::{
+            io_tctx_idle_event_IO_TCTX_NODE_ADDED as ADDED,
+            io_tctx_idle_event_IO_TCTX_NODE_REMOVED as REMOVED,
+            io_wq_idle_change_IO_WQ_IDLE_EXIT_ON_IDLE as EOI_C,
+            io_wq_idle_change_IO_WQ_IDLE_KEEPALIVE as KA_C,
+            io_wq_idle_change_IO_WQ_IDLE_UNCHANGED as NONE_C, //
+        };
+
+        #[rustfmt::skip]
+        let table = [
+            // (event, no_rings, has_wq, change)
+            (ADDED, false, false, NONE_C), (ADDED, true, false, NONE_C),
+            (ADDED, false, true, KA_C), (ADDED, true, true, KA_C),
+            (REMOVED, false, false, NONE_C), (REMOVED, true, false, NONE_C),
+            (REMOVED, false, true, NONE_C), (REMOVED, true, true, EOI_C),
+        ];
+        for (event, no_rings, has_wq, want) in table {
+            // SAFETY: Any arguments are valid.
+            let got = unsafe { super::io_tctx_idle_update(event, no_rings, has_wq) };
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -12,16 +12,18 @@
 //!
 //! This file holds only decisions, over plain values. It depends on nothing
 //! but `core`, so that the same source builds outside the kernel too (for
-//! example into a host-side model checker). The atomics and the calls into C
-//! are in `io_wq_idle.rs`.
+//! example into a host-side model checker). The atomic update of the state
+//! word and the interface to C are in `io_wq_idle.rs`.
 
 /// Bit number of "io-wq is exiting" in the `state` word of `struct io_wq`.
 pub const IO_WQ_BIT_EXIT: u32 = 0;
 /// Bit number of the exit-on-idle state in the `state` word of `struct io_wq`.
 pub const IO_WQ_BIT_EXIT_ON_IDLE: u32 = 1;
 
-const EXIT: usize = 1 << IO_WQ_BIT_EXIT;
-const EXIT_ON_IDLE: usize = 1 << IO_WQ_BIT_EXIT_ON_IDLE;
+/// The bit of the `state` word that is set while the io-wq is exiting.
+pub const EXIT: usize = 1 << IO_WQ_BIT_EXIT;
+/// The bit of the `state` word that is set in the exit-on-idle state.
+pub const EXIT_ON_IDLE: usize = 1 << IO_WQ_BIT_EXIT_ON_IDLE;
 
 /// The exit-on-idle state of an io-wq.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,42 +55,16 @@ impl IdleState {
     }
 }
 
-/// What to do to bring the `state` word of an io-wq into a requested state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// The io-wq is in the requested state already: nothing to store or wake.
-    Done,
-    /// Store `new` in place of the word the step was computed from.
-    Store {
-        /// The word to store.
-        new: usize,
-        /// Whether every worker has to be woken once the store succeeded.
-        wake: bool,
-    },
-}
-
-/// Computes the step from the `state` word `word` into the state `to`.
+/// Decides whether the workers are woken when the state is set to `to`.
 ///
-/// Requesting the current state is a no-op, so entering exit-on-idle wakes the
-/// workers once per entry, however often it is requested. The wake-up lets
-/// workers that sleep in their idle timeout see the new state and exit. It is
-/// left out while the io-wq is exiting: whoever set `IO_WQ_BIT_EXIT` wakes all
-/// workers itself.
-///
-/// The caller stores `new` with a compare-and-exchange against `word`, and
-/// computes the step again from the current word if that fails, so that
-/// concurrent requests and the teardown's own bit are never lost.
+/// `old` is the `state` word as it was right before `to` was stored in it.
+/// Entering exit-on-idle wakes the workers, so that the ones asleep in their
+/// idle timeout see the new state and exit. Requesting the current state
+/// changes nothing, so that happens once per entry, however often the state
+/// is requested.
 #[inline]
-pub const fn step(word: usize, to: IdleState) -> Step {
-    let from = IdleState::from_word(word);
-
-    if from as u8 == to as u8 {
-        return Step::Done;
-    }
-    Step::Store {
-        new: to.encode(word),
-        wake: matches!(to, IdleState::ExitOnIdle) && word & EXIT == 0,
-    }
+pub const fn wake_on_set(old: usize, to: IdleState) -> bool {
+    matches!(to, IdleState::ExitOnIdle) && old & EXIT_ON_IDLE == 0
 }
 
 /// What an idle worker does next.

@@ -28,25 +28,45 @@ done)
 
 check_checkpatch() {
 	local p out bad=0
-	for p in "$SERIES_DIR"/[0-9][0-9][0-9][0-9]-*.patch; do
-		[[ $p == */0000-* ]] && continue
+	for p in $(series_patches); do
 		# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") fires on
 		# any new file; instead, check below that MAINTAINERS covers them.
+		# UNKNOWN_COMMIT_ID: the tree is Debian's tarball in one commit, with
+		# no upstream history to look a Fixes: hash up in (the form of the
+		# tag is still checked, by GIT_COMMIT_ID, and by 'meta').
 		out=$(cd "$KSRC" && perl scripts/checkpatch.pl --strict --no-tree -q --color=never \
-			--ignore FILE_PATH_CHANGES "$p" 2>&1) || true
+			--ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$p" 2>&1) || true
 		if [ -n "$out" ]; then
-			echo "$(basename "$p"):" >&2
+			echo "${p#"$SERIES_DIR"/}:" >&2
 			echo "$out" | sed 's/^/  /' >&2
 			bad=1
 		fi
 	done
-	local f
-	for f in $(kgit diff --name-only --diff-filter=A "$BASE_TAG" series); do
-		(cd "$KSRC" && perl scripts/get_maintainer.pl --no-git --no-rolestats -f "$f") | grep -v "linux-kernel@vger" | grep -q . ||
-			{ echo "  $f: no MAINTAINERS entry covers it" >&2; bad=1; }
+	# Every new file must be in a MAINTAINERS section of its own subsystem:
+	# THE REST ("F: *") takes any path, and get_maintainer.pl always names
+	# its list, so ask for the sections (--subsystem) and drop THE REST.
+	# The path goes in as a diff header on stdin: no file is read, so any
+	# path can be asked about.  CHECKPATCH_FILES="<path>..." asks about
+	# these paths instead of the series' new files
+	# (tests/checkpatch-maintainers-broken.sh).
+	local f files secs covered=()
+	files=${CHECKPATCH_FILES:-$(kgit diff --name-only --diff-filter=A "$BASE_TAG" series)}
+	[ -n "$files" ] || { echo "  no new files found in $BASE_TAG..series to check against MAINTAINERS" >&2; bad=1; }
+	for f in $files; do
+		if ! secs=$(printf 'diff --git a/%s b/%s\n' "$f" "$f" | (cd "$KSRC" && perl scripts/get_maintainer.pl \
+			--no-git --no-git-fallback --no-email --no-l --no-keywords --subsystem)); then
+			echo "  $f: get_maintainer.pl failed (above)" >&2
+			bad=1
+		elif ! secs=$(grep -vx 'THE REST' <<<"$secs" | grep .); then
+			echo "  $f: no MAINTAINERS section covers it but THE REST; add an F: line for it to its subsystem's section" >&2
+			bad=1
+		else
+			covered+=("$f ($(paste -sd, <<<"$secs"))")
+		fi
 	done
-	[ $bad = 0 ] || die "checkpatch.pl --strict complains (above)"
-	say "checkpatch --strict: 0 errors, 0 warnings, 0 checks on $(ls "$SERIES_DIR"/0*.patch | grep -vc 0000-) patches"
+	[ $bad = 0 ] || die "checkpatch.pl --strict or the MAINTAINERS check complains (above)"
+	say "checkpatch --strict: 0 errors, 0 warnings, 0 checks on $(series_patches | wc -l) patches"
+	say "MAINTAINERS: ${covered[*]}"
 }
 
 check_rustfmt() {
@@ -74,31 +94,56 @@ check_clippy() {
 }
 
 check_w1() {
-	local O warn
+	local O warn o want=(io-wq.o tctx.o) missing=() removed=()
 	O=$("$S/build.sh" kunit bzImage)
-	"${KMAKE[@]}" O="$O" W=1 io_uring/ >"$O/w1.log" 2>&1 || {
+	# W=1 warns only about what it compiles: remove io_uring's objects so
+	# that all of them are compiled again, and below, require the log to
+	# show it (V=0: the "CC <object>" lines, whatever KBUILD_VERBOSE says).
+	for o in "$O"/io_uring/*.o; do
+		[ -e "$o" ] && removed+=("${o#"$O"/}")
+	done
+	rm -f "$O"/io_uring/*.o
+	"${KMAKE[@]}" O="$O" V=0 W=1 io_uring/ >"$O/w1.log" 2>&1 || {
 		tail -n 40 "$O/w1.log" >&2
 		die "W=1 build of io_uring/ failed (above)"
 	}
+	! grep -qx 'CONFIG_IO_WQ_IDLE_RUST=y' "$O/.config" || want+=(io_wq_idle.o)
+	for o in "${want[@]}"; do
+		grep -qE "^ +(CC|RUSTC)( \[M\])? +io_uring/${o//./\\.}\$" "$O/w1.log" || missing+=("io_uring/$o")
+	done
+	for o in ${removed[@]+"${removed[@]}"}; do
+		[ -e "$O/$o" ] || [[ " ${missing[*]:-} " == *" $o "* ]] || missing+=("$o")
+	done
+	[ ${#missing[@]} = 0 ] ||
+		die "W=1 did not compile ${missing[*]} (no CC/RUSTC line in $O/w1.log, or the object was not made again), so it checked nothing there; check_w1 in scripts/check.sh removes $O/io_uring/*.o first: see that the W=1 make of io_uring/ rebuilds them"
 	warn=$(grep -c 'warning:' "$O/w1.log" || true)
 	[ "$warn" = 0 ] || { grep -A6 'warning:' "$O/w1.log" | head -n 60 >&2; die "W=1: $warn warnings in io_uring/ (above)"; }
-	say "W=1: 0 warnings in io_uring/"
+	say "W=1: 0 warnings in io_uring/; compiled again: $(grep -cE '^ +(CC|RUSTC)( \[M\])? +io_uring/' "$O/w1.log") objects, ${want[*]} among them"
 }
 
 check_bisect() {
-	local n i c subj
+	local n i c subj cfg opts absent start
 	n=$(kgit rev-list --count "$BASE_TAG..series")
 	start=$SECONDS
 	kgit diff --quiet HEAD || die "uncommitted changes in $KSRC; commit them first"
+	# The series' own options, as the configs ask for them.
+	opts=$(cat "$CONFIG_DIR"/*.config | sed -n 's/^\(CONFIG_IO_WQ_IDLE_RUST[A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ')
 	trap 'kgit checkout -q series' EXIT
 	for i in $(seq "$n" -1 1); do
 		c=$(kgit rev-parse "series~$((i - 1))")
 		subj=$(kgit log -1 --format=%s "$c")
-		say "bisect: patch $((n - i + 1))/$n: $subj"
 		kgit checkout -q --detach "$c"
+		# Before the patch that adds them, the options do not exist; from
+		# that patch on, build.sh checks that they are set as asked.
+		if git -C "$KSRC" grep -q '^config IO_WQ_IDLE_RUST$' "$c" -- '*Kconfig*'; then
+			say "bisect: patch $((n - i + 1))/$n: $subj (checked: $opts)"
+			absent=
+		else
+			say "bisect: patch $((n - i + 1))/$n: $subj (no $opts yet)"
+			absent=$opts
+		fi
 		for cfg in kunit norust; do
-			# The series' options do not exist before the patch that adds them.
-			KCONFIG_LAX=1 "$S/build.sh" "$cfg" bzImage >/dev/null ||
+			KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" bzImage >/dev/null ||
 				die "patch $((n - i + 1))/$n ($subj) does not build with config $cfg"
 		done
 	done
@@ -109,38 +154,61 @@ check_bisect() {
 
 # What a maintainer's scripts and bots look at besides the code.
 check_meta() {
-	local p bad=0 from sob subj files prefix f cover=$SERIES_DIR/0000-cover-letter.patch
-	[ -f "$cover" ] || die "no cover letter in $SERIES_DIR"
-	grep -q '^base-commit: [0-9a-f]\{40\}$' "$cover" || { echo "  cover letter: no base-commit:" >&2; bad=1; }
-	grep -qi '^changelog' "$cover" || { echo "  cover letter: no Changelog section" >&2; bad=1; }
-	grep -qi '^testing' "$cover" || { echo "  cover letter: no Testing section (test results)" >&2; bad=1; }
-	for p in $(series_patches); do
-		from=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Author: //p')
-		from="$from <$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Email: //p')>"
-		subj=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Subject: //p')
-		grep -qxF "Signed-off-by: $from" "$p" ||
-			{ echo "  ${p##*/}: no Signed-off-by: $from (the author)" >&2; bad=1; }
-		# Subject prefixes as in upstream history: "io_uring/<file>: ",
-		# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ".
-		files=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p")
-		prefix=${subj%%: *}
-		case $prefix in
-		io_uring/*) f=${prefix#io_uring/}
-			tr - _ <<<"$files" | grep -q "^io_uring/${f//-/_}" ||
-			{ echo "  ${p##*/}: prefix '$prefix:' but touches no io_uring/$f*" >&2; bad=1; } ;;
-		io_uring) grep -q '^io_uring/' <<<"$files" || { echo "  ${p##*/}: prefix 'io_uring:' but touches no io_uring/" >&2; bad=1; } ;;
-		rust) grep -q '^rust/' <<<"$files" || { echo "  ${p##*/}: prefix 'rust:' but touches no rust/" >&2; bad=1; } ;;
-		Documentation) grep -q '^Documentation/' <<<"$files" ||
-			{ echo "  ${p##*/}: prefix 'Documentation:' but touches no Documentation/" >&2; bad=1; } ;;
-		*) echo "  ${p##*/}: subject prefix '$prefix:' is none of io_uring/<file>, io_uring, rust, Documentation" >&2; bad=1 ;;
-		esac
-		# Every file a patch touches is in the cover letter's diffstat.
-		for f in $files; do
-			grep -q "^ $f  *|" "$cover" || { echo "  ${p##*/}: touches $f, which the cover letter does not list" >&2; bad=1; }
+	local set dir cover p name bad=0 from subj raw files prefix f want n_before=0 n_prereq
+	for set in "${SERIES_SETS[@]}"; do
+		dir=$(set_dir "$set") cover=$SERIES_DIR/$(set_dir "$set")/0000-cover-letter.patch
+		want=$(set_prefix "$set")
+		[ -f "$cover" ] || { echo "  $dir: no cover letter" >&2; bad=1; continue; }
+		grep -q "^Subject: \[$want 0/[0-9]*\] " "$cover" || { echo "  $dir: cover letter subject is not [$want 0/N]" >&2; bad=1; }
+		grep -q '^base-commit: [0-9a-f]\{40\}$' "$cover" || { echo "  $dir: cover letter has no base-commit:" >&2; bad=1; }
+		grep -qi '^changelog' "$cover" || { echo "  $dir: cover letter has no Changelog section" >&2; bad=1; }
+		grep -qi '^testing' "$cover" || { echo "  $dir: cover letter has no Testing section (test results)" >&2; bad=1; }
+		# A series on top of another names every patch it needs, and says so.
+		n_prereq=$(grep -c '^prerequisite-patch-id: [0-9a-f]\{40\}$' "$cover" || true)
+		[ "$n_prereq" = "$n_before" ] ||
+			{ echo "  $dir: cover letter has $n_prereq prerequisite-patch-id lines, the series before it $n_before patches" >&2; bad=1; }
+		[ "$n_before" = 0 ] || grep -qi 'depends on\|applies on top of\|based on' "$cover" ||
+			{ echo "  $dir: cover letter does not say which series it depends on" >&2; bad=1; }
+		for p in $(series_patches "$dir"); do
+			name=$dir/${p##*/}
+			n_before=$((n_before + 1))
+			from=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Author: //p')
+			from="$from <$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Email: //p')>"
+			subj=$(git mailinfo /dev/null /dev/null <"$p" | sed -n 's/^Subject: //p')
+			raw=$(sed -n '/^Subject: /{N;s/\n//;p}' "$p")
+			grep -qxF "Signed-off-by: $from" "$p" ||
+				{ echo "  $name: no Signed-off-by: $from (the author)" >&2; bad=1; }
+			grep -q "^Subject: \[$want [0-9]*/[0-9]*\] " <<<"$raw" ||
+				{ echo "  $name: subject is not [$want N/M]" >&2; bad=1; }
+			# Fixes go to stable: Fixes: <12-char hash> ("subject"), Cc: stable.
+			if [[ $dir == *-fixes ]]; then
+				grep -Eq '^Fixes: [0-9a-f]{12} \(".+"\)$' "$p" ||
+					{ echo "  $name: no Fixes: <12-char hash> (\"subject\") tag" >&2; bad=1; }
+				grep -qx 'Cc: stable@vger.kernel.org' "$p" ||
+					{ echo "  $name: no Cc: stable@vger.kernel.org" >&2; bad=1; }
+			fi
+			# Subject prefixes as in upstream history: "io_uring/<file>: ",
+			# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ".
+			files=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p")
+			prefix=${subj%%: *}
+			case $prefix in
+			io_uring/*) f=${prefix#io_uring/}
+				tr - _ <<<"$files" | grep -q "^io_uring/${f//-/_}" ||
+				{ echo "  $name: prefix '$prefix:' but touches no io_uring/$f*" >&2; bad=1; } ;;
+			io_uring) grep -q '^io_uring/' <<<"$files" || { echo "  $name: prefix 'io_uring:' but touches no io_uring/" >&2; bad=1; } ;;
+			rust) grep -q '^rust/' <<<"$files" || { echo "  $name: prefix 'rust:' but touches no rust/" >&2; bad=1; } ;;
+			Documentation) grep -q '^Documentation/' <<<"$files" ||
+				{ echo "  $name: prefix 'Documentation:' but touches no Documentation/" >&2; bad=1; } ;;
+			*) echo "  $name: subject prefix '$prefix:' is none of io_uring/<file>, io_uring, rust, Documentation" >&2; bad=1 ;;
+			esac
+			# Every file a patch touches is in its cover letter's diffstat.
+			for f in $files; do
+				grep -q "^ $f  *|" "$cover" || { echo "  $name: touches $f, which its cover letter does not list" >&2; bad=1; }
+			done
 		done
 	done
 	[ $bad = 0 ] || die "the series' metadata is not ready to send (above)"
-	say "meta: Signed-off-by matches the author, subject prefixes fit, cover letter has base-commit, changelog, testing, and lists every file"
+	say "meta: ${#SERIES_SETS[@]} series; Signed-off-by matches the author, subject prefixes fit, fixes carry Fixes: and Cc: stable, cover letters have base-commit, prerequisites, changelog, testing, and list every file"
 }
 
 # The series' documentation: valid reStructuredText, in a toctree.

@@ -31,7 +31,7 @@ say() {
 # What a bug detector prints in a console log: oopses, WARN and BUG (lockdep,
 # KASAN, KCSAN, list debugging, sleeping in atomic context, soft lockups),
 # UBSAN, hung tasks, RCU stalls, kmemleak reports.
-SPLATS='Oops|BUG:|WARNING:|Kernel panic|INFO: (task .* blocked|rcu_.* detected stall)|possible (recursive|circular) locking|KASAN:|UBSAN:|general protection|suspected memory leaks|unreferenced object'
+SPLATS='Oops|BUG:|WARNING:|Kernel panic|INFO: (task .* blocked|rcu_.*detected (expedited )?stall)|possible (recursive|circular) locking|KASAN:|UBSAN:|general protection|suspected memory leaks|unreferenced object'
 
 # check_splats <log>: fails with the first splat and its context.
 check_splats() {
@@ -55,11 +55,12 @@ BUILD_ROOT=$BASE_CACHE/build     # one O= dir per config name
 
 # Toolchain: Debian's rustc (its sysroot carries the library sources that
 # the kernel needs; rustup's toolchain has no rust-src), LLVM 19 and the
-# bindgen that scripts/setup.sh installs into the cache.
+# bindgen that scripts/setup.sh installs into the cache.  KBINDGEN names
+# another bindgen (scripts/min-toolchain.sh: the minimum one).
 export PATH=$TOOLS/bin:/usr/bin:$PATH
 KMAKE=(make -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc
 	RUSTFMT=/usr/bin/rustfmt CLIPPY_DRIVER=/usr/bin/clippy-driver
-	BINDGEN="$TOOLS/bin/bindgen" -j"$JOBS")
+	BINDGEN="${KBINDGEN:-$TOOLS/bin/bindgen}" -j"$JOBS")
 
 need_disk() {	# need_disk <dir> <GiB>
 	local dir=$1 gib=$2 avail
@@ -82,9 +83,18 @@ kgit() {
 	fi
 }
 
-# The series' patch files, in order, without the cover letter.
+# The series of the base, in the order they apply (SERIES_SETS in base.conf:
+# "<dir under patches/>:<branch in the tree>:<subject prefix>").
+set_dir() { echo "${1%%:*}"; }
+set_branch() { local r=${1#*:}; echo "${r%%:*}"; }
+set_prefix() { echo "${1#*:*:}"; }
+
+# The patch files of every series, in the order they apply, without the
+# cover letters; or of one series: series_patches <dir>.
 series_patches() {
-	find "$SERIES_DIR" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' 2>/dev/null | sort
+	local dir=$SERIES_DIR depth=2
+	[ -z "${1:-}" ] || { dir=$SERIES_DIR/$1; depth=1; }
+	find "$dir" -mindepth $depth -maxdepth $depth -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' 2>/dev/null | sort
 }
 
 # Apply the series to the base in a scratch index (the tree's files are not
@@ -101,7 +111,7 @@ series_tree() {
 			GIT_INDEX_FILE=$idx git -C "$KSRC" apply --cached --check -v "$p" 2>&1 |
 				sed -n '/^error: while searching for:/,/^error: patch failed/p' | head -n 30 >&2 || true
 			rm -f "$idx"
-			die "patch ${p##*/} does not apply to $BASE_TAG ($BASE_VERSION, base commit $(git -C "$KSRC" rev-parse --short "$BASE_TAG")): $(echo "$out" | grep -m1 'error:' || echo "$out" | head -n1)"
+			die "patch ${p#"$SERIES_DIR"/} does not apply to $BASE_TAG ($BASE_VERSION, base commit $(git -C "$KSRC" rev-parse --short "$BASE_TAG")): $(echo "$out" | grep -m1 'error:' || echo "$out" | head -n1)"
 		fi
 	done < <(series_patches)
 	GIT_INDEX_FILE=$idx git -C "$KSRC" write-tree

@@ -1,35 +1,47 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Regenerate the series directory from the tree's commits (base tag..series).
+# Regenerate the series directories from the tree's commits.
 #
 #   scripts/patches.sh [outdir]     default: bases/<base>/patches
 #
-# The cover letter's subject and text come from bases/<base>/cover-letter;
-# git adds the shortlog, the diffstat and base-commit:.  The output is the
-# same on every machine: no commit ids ("From 0000..."), a fixed cover-letter
-# date, no git version signature.
+# One directory per series (SERIES_SETS in base.conf): the first is base
+# tag..<its branch>, each next one <previous branch>..<its branch>.  Each
+# cover letter's subject and text come from bases/<base>/covers/<dir>; git
+# adds the shortlog, the diffstat, base-commit: (the base tag) and, for a
+# series on top of another, the prerequisite-patch-id of each patch it needs.
+# The output is the same on every machine: no commit ids ("From 0000..."),
+# a fixed cover-letter date, no git version signature.
 . "$(dirname "$0")/lib.sh"
 
+case ${1:-} in -h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 out=${1:-$SERIES_DIR}
 need_tree
-cover=$BASE_DIR/cover-letter
-[ -f "$cover" ] || die "no cover letter text at $cover"
-[ "$(kgit rev-list --count "$BASE_TAG..series")" -gt 0 ] ||
-	die "branch series in $KSRC has no commits on top of $BASE_TAG"
-
-kgit config branch.series.description "$(cat "$cover")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-kgit format-patch -q -o "$tmp" --cover-letter --cover-from-description=subject \
-	--base="$BASE_TAG" --zero-commit --no-signature --numbered "$BASE_TAG..series"
-# The cover letter is dated now; pin it to the date of the last patch.
-last=$(ls "$tmp"/*.patch | tail -n1)
-sed -i "s/^Date: .*/$(grep -m1 '^Date: ' "$last" | sed 's/[\/&]/\\&/g')/" "$tmp/0000-cover-letter.patch"
+
+from=$BASE_TAG
+for set in "${SERIES_SETS[@]}"; do
+	dir=$(set_dir "$set") branch=$(set_branch "$set") cover=$BASE_DIR/covers/$(set_dir "$set")
+	[ -f "$cover" ] || die "no cover letter text at ${cover#"$REPO"/}"
+	kgit rev-parse -q --verify "$branch" >/dev/null ||
+		die "no branch $branch in $KSRC; run 'make tree'"
+	[ "$(kgit rev-list --count "$from..$branch")" -gt 0 ] ||
+		die "branch $branch in $KSRC has no commits on top of $from"
+	kgit config "branch.$branch.description" "$(cat "$cover")"
+	kgit format-patch -q -o "$tmp/$dir" --cover-letter --cover-from-description=subject \
+		--subject-prefix="$(set_prefix "$set")" --base="$BASE_TAG" --zero-commit \
+		--no-signature --numbered "$from..$branch"
+	# The cover letter is dated now; pin it to the date of the last patch.
+	last=$(ls "$tmp/$dir"/*.patch | tail -n1)
+	sed -i "s/^Date: .*/$(grep -m1 '^Date: ' "$last" | sed 's/[\/&]/\\&/g')/" "$tmp/$dir/0000-cover-letter.patch"
+	from=$branch
+done
 
 mkdir -p "$out"
-rm -f "$out"/*.patch
-mv "$tmp"/*.patch "$out"/
-say "wrote $(ls "$out"/*.patch | wc -l) files to ${out#"$REPO"/}"
+find "$out" -name '*.patch' -delete
+find "$out" -mindepth 1 -type d -empty -delete
+cp -r "$tmp"/. "$out"/
+say "wrote $(find "$out" -name '*.patch' | wc -l) files to ${out#"$REPO"/}: $(cd "$out" && echo */ | tr -d /)"
 
 # The new files the series adds, at their kernel paths in this repo; and
 # the tree's series branch is now saved.

@@ -5,6 +5,7 @@
 #
 #   scripts/qemu-test.sh [--config NAME] [--rootfs sid] [--no-build] [--log FILE]
 #                        [--expect-rust|--expect-c] [scenario|--option=value...]
+#   scripts/qemu-test.sh --check-log FILE [--expect-rust|--expect-c] [scenario...]
 #
 # --rootfs sid adds a Debian sid userland (scripts/guest-rootfs.sh) under the
 # test binary, for the criu scenario.  --no-build boots the kernel as last
@@ -14,13 +15,16 @@
 # The tests (tests/iowq, a Cargo crate) are built statically and packed
 # into an initramfs with the kernel's own usr/gen_init_cpio.  The console
 # log is kept.  A boot failure, a hang past the deadline, a failed test, or
-# an oops, WARN, BUG, lockdep or RCU splat in the log fails the run.
+# an oops, WARN, BUG, lockdep or RCU splat in the log fails the run, and so
+# does a summary that does not count every scenario asked for as passed.
+# --check-log runs only these checks, on a console log kept earlier.
 . "$(dirname "$0")/lib.sh"
 
 config=kunit
 rootfs=
 build=1
 log=
+check_log=
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -28,10 +32,68 @@ while [ $# -gt 0 ]; do
 	--rootfs) rootfs=$2; shift 2 ;;
 	--no-build) build=; shift ;;
 	--log) log=$2; shift 2 ;;
+	--check-log) check_log=$2; shift 2 ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
 timeout=${QEMU_TIMEOUT:-300}
+tdir=$REPO/tests/iowq
+
+# The scenarios iowq-test runs for these arguments, as its main() picks
+# them (tests/iowq/src/main.rs): rust-path for --expect-rust, c-path for
+# --expect-c, then each scenario named, or every one of its SCENARIOS list
+# when none is named; --options are not scenarios.
+all_scenarios=()
+while read -r n; do all_scenarios+=("$n"); done < <(
+	awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' "$tdir/src/main.rs" |
+		sed -n 's/^ *("\([^"]*\)",.*/\1/p')
+[ ${#all_scenarios[@]} -gt 0 ] ||
+	die "no scenario names read from 'const SCENARIOS' in $tdir/src/main.rs; make scripts/qemu-test.sh read the list as main.rs now writes it"
+expected=()
+names=()
+for a in ${args[@]+"${args[@]}"}; do
+	case $a in
+	--*) ;;
+	*) names+=("$a") ;;
+	esac
+done
+[[ " ${args[*]:-} " != *" --expect-rust "* ]] || expected+=(rust-path)
+[[ " ${args[*]:-} " != *" --expect-c "* ]] || expected+=(c-path)
+if [ ${#names[@]} -gt 0 ]; then
+	expected+=("${names[@]}")
+else
+	expected+=("${all_scenarios[@]}")
+fi
+
+# check_run <console log> <QEMU's exit status> <seconds>: the verdict.
+check_run() {
+	local log=$1 rc=$2 secs=$3 summary counts n
+	grep -E '^(PASS|FAIL) ' "$log" || true
+	check_splats "$log"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		tail -n 40 "$log" >&2
+		die "the guest did not finish within $timeout s (log: $log)"
+	elif ! summary=$(grep -E -m1 '^iowq-test: [0-9]+ passed, [0-9]+ failed' "$log" | tr -d '\r'); then
+		tail -n 40 "$log" >&2
+		die "the tests did not run to the end: no summary in the console log (log: $log)"
+	fi
+	# "<passed> <failed>"
+	counts=$(sed -E 's/^iowq-test: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$summary")
+	[ "${counts#* }" = 0 ] || die "$summary (config $config; log: $log)"
+	[ "${counts% *}" = ${#expected[@]} ] ||
+		die "$summary, but ${#expected[@]} scenarios were asked for (${expected[*]}): not every one ran and passed (config $config; log: $log)"
+	for n in "${expected[@]}"; do
+		grep -q "^PASS $n: " "$log" ||
+			die "$summary, but no 'PASS $n:' line in the console log (asked for: ${expected[*]}; config $config; log: $log)"
+	done
+	say "$summary: ${expected[*]} (config $config, $secs s in QEMU)"
+}
+
+if [ -n "$check_log" ]; then
+	[ -f "$check_log" ] || die "no console log at $check_log"
+	check_run "$check_log" 0 0
+	exit 0
+fi
 
 if [ -n "$build" ]; then
 	O=$("$(dirname "$0")/build.sh" "$config" bzImage)
@@ -41,7 +103,6 @@ else
 fi
 
 say "building the userspace tests (tests/iowq)"
-tdir=$REPO/tests/iowq
 target=x86_64-unknown-linux-gnu
 (cd "$tdir" && RUSTFLAGS="-C target-feature=+crt-static" cargo build -q --release \
 	--target "$target" --target-dir "$CACHE/cargo-target") ||
@@ -92,15 +153,4 @@ timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel tcg -nodefaults 
 	-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 iowq.args=$a" \
 	</dev/null >"$log" 2>&1 || rc=$?
 
-grep -E '^(PASS|FAIL) ' "$log" || true
-check_splats "$log"
-if [ $rc = 124 ] || [ $rc = 137 ]; then
-	tail -n 40 "$log" >&2
-	die "the guest did not finish within $timeout s (log: $log)"
-elif ! summary=$(grep -E '^iowq-test: [0-9]+ passed, [0-9]+ failed' "$log"); then
-	tail -n 40 "$log" >&2
-	die "the tests did not run to the end: no summary in the console log (log: $log)"
-elif ! grep -q ' 0 failed' <<<"$summary"; then
-	die "$summary (config $config; log: $log)"
-fi
-say "$summary (config $config, $((SECONDS - start)) s in QEMU)"
+check_run "$log" "$rc" $((SECONDS - start))

@@ -4,15 +4,34 @@
 # "N passed, N failed" and exits non-zero on any failure.
 #
 #   scripts/test.sh [step...]      default: all steps
+#
+# Each step runs in a process of its own (this script, with --run-step),
+# with 'set -euo pipefail' in force and not inside an 'if' or '||': the
+# first command of a step that fails ends the step and fails it, and the
+# step's exit status is taken before tee's (tests/test-runner-broken.sh
+# checks this).  TEST_RUNNER_SELFTEST=1 enables the steps selftest-pass and
+# selftest-fail, for that test only.
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
-steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken meta checkpatch
-	docs rustfmt userspace-lint kunit qemu stress bench-smoke clippy w1 mbox bisect)
+# A step whose first command fails and whose last succeeds: a runner that
+# looks only at the last status (an 'if (...) | tee' one does) passes it.
+selftest_fail() {
+	sh -c 'echo "error: selftest-fail: its first command fails, as it should" >&2; exit 3'
+	echo "selftest-fail: the last command ran after a failed one: set -e was not in force"
+}
 
-# Steps the others cannot do without: a failure there ends the run.
-essential=" setup tree "
+selftest_pass() {
+	true
+	echo "selftest-pass: every command succeeded"
+}
+
+userspace_lint() {
+	cd "$REPO/tests/iowq"
+	cargo fmt --check
+	cargo clippy -q --release --target-dir "$CACHE/cargo-target" -- -D warnings
+	echo "tests/iowq: rustfmt and clippy clean"
+}
 
 run_step() {
 	case $1 in
@@ -20,21 +39,42 @@ run_step() {
 	tree) "$S/tree.sh" ;;
 	check-series) "$S/check-series.sh" ;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
+	runner-broken) "$REPO/tests/test-runner-broken.sh" ;;
+	qemu-verdict-broken) "$REPO/tests/qemu-verdict-broken.sh" ;;
+	checkpatch-broken) "$REPO/tests/checkpatch-maintainers-broken.sh" ;;
 	meta | checkpatch | docs | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
 	mbox) "$S/mbox.sh" ;;
-	userspace-lint)
-		cd "$REPO/tests/iowq"
-		cargo fmt --check
-		cargo clippy -q --release --target-dir "$CACHE/cargo-target" -- -D warnings
-		echo "tests/iowq: rustfmt and clippy clean"
-		;;
+	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
 	stress) "$S/stress.sh" ;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
+	model) "$S/model.sh" ;;
+	min-toolchain) "$S/min-toolchain.sh" ;;
+	selftest-pass | selftest-fail)
+		[ "${TEST_RUNNER_SELFTEST:-}" = 1 ] ||
+			die "step '$1' is for tests/test-runner-broken.sh only (it sets TEST_RUNNER_SELFTEST=1)"
+		"selftest_${1#selftest-}"
+		;;
 	*) die "unknown test step '$1'" ;;
 	esac
 }
+
+# The step itself, in its own process: set -e (from lib.sh) is in force
+# here and in the functions above, so no failure inside a step is lost.
+if [ "${1:-}" = --run-step ]; then
+	[ $# = 2 ] || die "usage: $0 --run-step <step>"
+	run_step "$2"
+	exit 0
+fi
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken runner-broken
+	qemu-verdict-broken meta checkpatch checkpatch-broken docs rustfmt userspace-lint model kunit
+	qemu stress bench-smoke clippy w1 min-toolchain mbox bisect)
+
+# Steps the others cannot do without: a failure there ends the run.
+essential=" setup tree "
 
 passed=0
 failed=0
@@ -44,13 +84,23 @@ mkdir -p "$log_dir"
 total_start=$SECONDS
 for step in "${steps[@]}"; do
 	start=$SECONDS
+	log=$log_dir/$step.log
 	printf '\n==== %s\n' "$step" >&2
-	if (run_step "$step") 2>&1 | tee "$log_dir/$step.log" >&2; then
+	# Both statuses, the step's and tee's, from PIPESTATUS; set -e is off
+	# only for this one pipeline, in this shell, not in the step.
+	set +e
+	"$BASH" "$0" --run-step "$step" 2>&1 | tee "$log" >&2
+	st=("${PIPESTATUS[@]}")
+	set -e
+	rc=${st[0]}
+	[ "${st[1]}" = 0 ] || { [ "$rc" != 0 ] || rc=${st[1]}; echo "tee could not write $log (status ${st[1]})" >&2; }
+	if [ "$rc" = 0 ]; then
 		printf 'PASS: %s (%d s)\n' "$step" $((SECONDS - start))
 		passed=$((passed + 1))
 	else
+		reason=$(grep -m1 '^error: ' "$log" 2>/dev/null | sed 's/^error: //' || true)
 		printf 'FAIL: %s (%d s): %s\n' "$step" $((SECONDS - start)) \
-			"$(grep -m1 '^error: ' "$log_dir/$step.log" | sed 's/^error: //' || echo "see $log_dir/$step.log")"
+			"${reason:-exit status $rc; see $log}"
 		failed=$((failed + 1))
 		failures+=("$step")
 		if [[ $essential == *" $step "* ]]; then

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Make the working kernel tree: branch "series" = base tag + git am of the
-# series, one commit per patch.  On a patch that does not apply, say which
+# Make the working kernel tree: branch "series" = base tag + git am of every
+# series in patches/ (SERIES_SETS in base.conf), one commit per patch; each
+# series' own branch ("fixes") points at its last patch.  On a patch that does not apply, say which
 # one, show the failing hunk, and leave the tree as it was.
 #
 # The previous "series" branch is kept in the reflog; a tree with
@@ -52,16 +53,20 @@ if has_series && unsaved && [ -z "${FORCE:-}" ]; then
 fi
 
 kgit checkout -q -B series-apply "$BASE_TAG"
-for p in "${patches[@]}"; do
-	kgit am -q --keep-cr "$p" || {
-		kgit am --abort || true
-		die "git am of ${p##*/} failed although it applies with git apply; the tree is on branch series-apply"
-	}
+for set in "${SERIES_SETS[@]}"; do
+	while read -r p; do
+		kgit am -q --keep-cr "$p" || {
+			kgit am --abort || true
+			die "git am of ${p#"$SERIES_DIR"/} failed although it applies with git apply; the tree is on branch series-apply"
+		}
+	done < <(series_patches "$(set_dir "$set")")
+	# Each series' branch ("fixes"); "series", with everything, below.
+	b=$(set_branch "$set")
+	[ "$b" = series ] || kgit branch -q -f "$b" series-apply
 done
 [ "$(git -C "$KSRC" rev-parse 'series-apply^{tree}')" = "$want" ] || die "git am gave a different tree than git apply"
 kgit branch -q -f series series-apply
 kgit checkout -q series
 kgit branch -q -D series-apply
 git -C "$KSRC" rev-parse series >"$applied"
-kgit config branch.series.description "$(cat "$BASE_DIR/cover-letter")"
-say "tree ready: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches (previous series: see 'git reflog series')"
+say "tree ready: $KSRC, branch series = $BASE_TAG + ${#patches[@]} patches in ${#SERIES_SETS[@]} series (previous series: see 'git reflog series')"

@@ -7,11 +7,12 @@
 need_tree
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cp "$SERIES_DIR"/*.patch "$tmp"/
+cp -r "$SERIES_DIR"/. "$tmp"/
 # Break a context line of the last patch: the first one after its first @@.
-victim=$(ls "$tmp"/0*.patch | grep -v 0000- | tail -n1)
+victim=$(SERIES_DIR=$tmp series_patches | tail -n1)
+rel=${victim#"$tmp"/}
 line=$(awk '/^@@/ { h = 1; next } h && /^ ./ { print NR; exit }' "$victim")
-[ -n "$line" ] || die "no context line found in ${victim##*/}"
+[ -n "$line" ] || die "no context line found in $rel"
 sed -i "${line}s/^ \(.*\)$/ \1 BROKEN/" "$victim"
 
 head_before=$(git -C "$KSRC" rev-parse HEAD)
@@ -22,8 +23,8 @@ for cmd in check-series tree; do
 	if [ $rc = 0 ]; then
 		echo "  $cmd.sh passed on a broken series" >&2
 		fail=1
-	elif ! grep -q "error: patch ${victim##*/} does not apply to $BASE_TAG" <<<"$out"; then
-		echo "  $cmd.sh failed, but without naming ${victim##*/}:" >&2
+	elif ! grep -q "error: patch $rel does not apply to $BASE_TAG" <<<"$out"; then
+		echo "  $cmd.sh failed, but without naming $rel:" >&2
 		echo "$out" | tail -n 5 >&2
 		fail=1
 	else
@@ -33,4 +34,4 @@ done
 [ "$(git -C "$KSRC" rev-parse HEAD)" = "$head_before" ] || { echo "  the tree's HEAD moved" >&2; fail=1; }
 [ -z "$(git -C "$KSRC" status --porcelain)" ] || { echo "  the tree was left dirty" >&2; fail=1; }
 [ $fail = 0 ] || die "check-series/tree do not handle a broken patch as they should (above)"
-say "a broken ${victim##*/} is refused by check-series and tree, naming it; the tree is untouched"
+say "a broken $rel is refused by check-series and tree, naming it; the tree is untouched"
