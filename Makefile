@@ -9,7 +9,7 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test clean min-toolchain model
+	resign stress bench test clean min-toolchain model mutants
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
@@ -28,6 +28,7 @@ help:
 	@echo "                   (AA=1: the C kernel against itself, the noise floor; ROUNDS=N)"
 	@echo "make min-toolchain build the series with the kernel's minimum rustc/bindgen (a Debian root)"
 	@echo "make model         model-check the exit-on-idle protocol on the host with the series' Rust core"
+	@echo "make mutants       break the series one way at a time; KUnit and the scenarios must notice"
 	@echo "make check         meta, checkpatch, rustfmt, clippy, W=1 and per-patch builds"
 	@echo "make send-check    check-series + check"
 	@echo "make mbox          out/<base>-<series>.mbox, one per series, with To/Cc from get_maintainer.pl"
@@ -84,6 +85,9 @@ min-toolchain: worktree
 
 model:
 	@$(S)/model.sh $(if $(LARGE),--large)
+
+mutants: worktree
+	@$(S)/mutants.sh
 
 mbox: setup
 	@$(S)/mbox.sh

@@ -42,7 +42,8 @@ tdir=$REPO/tests/iowq
 # The scenarios iowq-test runs for these arguments, as its main() picks
 # them (tests/iowq/src/main.rs): rust-path for --expect-rust, c-path for
 # --expect-c, then each scenario named, or every one of its SCENARIOS list
-# when none is named; --options are not scenarios.
+# when none is named, then rust-calls or c-calls; --options are not
+# scenarios.
 all_scenarios=()
 while read -r n; do all_scenarios+=("$n"); done < <(
 	awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' "$tdir/src/main.rs" |
@@ -64,6 +65,8 @@ if [ ${#names[@]} -gt 0 ]; then
 else
 	expected+=("${all_scenarios[@]}")
 fi
+[[ " ${args[*]:-} " != *" --expect-rust "* ]] || expected+=(rust-calls)
+[[ " ${args[*]:-} " != *" --expect-c "* ]] || expected+=(c-calls)
 
 # check_run <console log> <QEMU's exit status> <seconds>: the verdict.
 check_run() {

@@ -47,6 +47,7 @@ run_step() {
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
+	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install ;;
 	stress) "$S/stress.sh" ;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
 	model) "$S/model.sh" ;;
@@ -71,7 +72,7 @@ fi
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken runner-broken
 	qemu-verdict-broken meta checkpatch checkpatch-broken docs rustfmt userspace-lint model kunit
-	qemu stress bench-smoke clippy w1 min-toolchain mbox bisect)
+	qemu regressions stress bench-smoke clippy w1 min-toolchain mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "

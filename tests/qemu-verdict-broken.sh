@@ -62,17 +62,22 @@ verdict() {
 # shellcheck disable=SC2086 # one word per scenario
 {
 	n=$(wc -w <<<"$scenarios")
-	console "$tmp/all.log" "iowq-test: $((n + 1)) passed, 0 failed" rust-path $scenarios
+	# --expect-rust asks for rust-path, the scenarios and rust-calls.
+	console "$tmp/all.log" "iowq-test: $((n + 2)) passed, 0 failed" rust-path $scenarios rust-calls
 	verdict "every scenario passed" pass '' "$tmp/all.log" --expect-rust
 	console "$tmp/none.log" "iowq-test: 0 passed, 0 failed"
-	verdict "0 passed, 0 failed" fail "0 passed, 0 failed, but $((n + 1)) scenarios were asked for" "$tmp/none.log" --expect-rust
-	console "$tmp/short.log" "iowq-test: $n passed, 0 failed" $scenarios
-	verdict "one scenario short (no rust-path)" fail "$n passed, 0 failed, but $((n + 1)) scenarios" "$tmp/short.log" --expect-rust
-	console "$tmp/other.log" "iowq-test: 2 passed, 0 failed" rust-path two-rings
+	verdict "0 passed, 0 failed" fail "0 passed, 0 failed, but $((n + 2)) scenarios were asked for" "$tmp/none.log" --expect-rust
+	console "$tmp/short.log" "iowq-test: $((n + 1)) passed, 0 failed" $scenarios rust-calls
+	verdict "one scenario short (no rust-path)" fail "$((n + 1)) passed, 0 failed, but $((n + 2)) scenarios" "$tmp/short.log" --expect-rust
+	console "$tmp/nocalls.log" "iowq-test: $((n + 1)) passed, 0 failed" rust-path $scenarios
+	verdict "no call count (no rust-calls)" fail "$((n + 1)) passed, 0 failed, but $((n + 2)) scenarios" "$tmp/nocalls.log" --expect-rust
+	console "$tmp/other.log" "iowq-test: 3 passed, 0 failed" rust-path two-rings rust-calls
 	verdict "another scenario than the one named" fail "no 'PASS lifecycle:' line" "$tmp/other.log" --expect-rust lifecycle
-	console "$tmp/named.log" "iowq-test: 3 passed, 0 failed" rust-path storm races
+	console "$tmp/named.log" "iowq-test: 4 passed, 0 failed" rust-path storm races rust-calls
 	verdict "named scenarios and --options" pass '' "$tmp/named.log" --expect-rust storm races --stress-secs=25
-	console "$tmp/failed.log" "iowq-test: $n passed, 1 failed" rust-path $scenarios
+	console "$tmp/cpath.log" "iowq-test: $((n + 2)) passed, 0 failed" c-path $scenarios c-calls
+	verdict "the C path, every scenario passed" pass '' "$tmp/cpath.log" --expect-c
+	console "$tmp/failed.log" "iowq-test: $((n + 1)) passed, 1 failed" rust-path $scenarios
 	verdict "a failed scenario" fail "1 failed (config" "$tmp/failed.log" --expect-rust
 }
 

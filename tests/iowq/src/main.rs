@@ -2,8 +2,10 @@
 //! Userspace checks of io-wq's exit-on-idle state, as a user sees it: the
 //! `iou-wrk-<pid>` threads in `/proc/<pid>/task/*/comm`.
 //!
-//! `iowq-test [--expect-rust] [scenario...]` runs the scenarios (default: all)
-//! and prints a PASS/FAIL line with the measured numbers for each, then
+//! `iowq-test [--expect-rust|--expect-c] [scenario...]` runs the scenarios
+//! (default: all), between a check of which implementation runs and a count
+//! of its calls (`implementation.rs`), and prints a PASS/FAIL line with the
+//! measured numbers for each, then
 //! "N passed, N failed". The stress programs (`stress.rs`, for `make
 //! stress`) and the measurements (`bench.rs`, for `make bench`) run only
 //! when named. As PID 1 (the guest's /init) it mounts /proc, takes
@@ -11,6 +13,8 @@
 //! when done, which ends QEMU.
 
 mod bench;
+mod faults;
+mod implementation;
 mod stress;
 
 use io_uring::{opcode, squeue, types, IoUring};
@@ -78,10 +82,6 @@ fn clean_start() -> Result<(), String> {
         .map(|_| ())
         .ok_or_else(|| format!("{} iou-wrk threads before the test", workers()))
 }
-
-/// The worker must still be there `SHORT` after a change that must not
-/// affect it.
-const SHORT: Duration = Duration::from_millis(1000);
 
 /// Polls `cond` every millisecond until it holds or `bound` passed; returns
 /// the time it took, or None.
@@ -195,7 +195,9 @@ fn two_rings() -> Res {
     async_write(&mut b, &file, b"b\n")?;
     wait_for(APPEAR_BOUND, || workers() > 0).ok_or("no iou-wrk thread")?;
     drop(a);
-    std::thread::sleep(SHORT);
+    // Past the idle timeout: a keepalive lost on the first close would
+    // show only then.
+    std::thread::sleep(IDLE_WAIT);
     if workers() == 0 {
         return Err("the worker left when one of two rings was closed".into());
     }
@@ -204,7 +206,7 @@ fn two_rings() -> Res {
         .ok_or("workers left after closing the second ring")?;
     Ok(format!(
         "worker kept {:.1} s after the first close; gone {} after the second (bound {} ms)",
-        SHORT.as_secs_f32(),
+        IDLE_WAIT.as_secs_f32(),
         ms(gone),
         EXIT_BOUND.as_millis()
     ))
@@ -251,7 +253,7 @@ fn threads_scenario() -> Res {
     r1.recv().ok();
     let gone1 = wait_for(EXIT_BOUND, || workers_of(t1) == 0)
         .ok_or("thread 1's worker left after its ring was closed")?;
-    std::thread::sleep(SHORT);
+    std::thread::sleep(IDLE_WAIT);
     if workers_of(t2) == 0 {
         return Err("thread 2's worker went away when thread 1 closed its ring".into());
     }
@@ -361,8 +363,9 @@ fn fork_exec() -> Res {
         }
     }
     drop(ring);
-    // The child still holds the ring: the parent keeps its worker.
-    std::thread::sleep(Duration::from_millis(100));
+    // The child still holds the ring, past the idle timeout: the parent
+    // keeps its worker.
+    std::thread::sleep(IDLE_WAIT);
     let held = workers();
     let mut status = 0;
     // SAFETY: waiting for our own child.
@@ -390,7 +393,8 @@ fn child_exec(fd: &str) -> i32 {
         println!("child: ring fd {fd} not inherited");
         return 1;
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Hold the ring past the parent's look at its worker (IDLE_WAIT).
+    std::thread::sleep(IDLE_WAIT + Duration::from_millis(1500));
     if workers() != 0 || threads("iou-") != 0 {
         println!(
             "child: {} io_uring threads in the exec'd child",
@@ -680,62 +684,6 @@ fn workers_in(pid: libc::pid_t) -> usize {
     count_comms(format!("/proc/{pid}/task"), |c| c.starts_with("iou-wrk-"))
 }
 
-const RUST_SYMS: [&str; 4] = [
-    "io_wq_idle_set_state",
-    "io_wq_idle_verdict",
-    "io_tctx_idle_node_added",
-    "io_tctx_idle_node_removed",
-];
-
-/// The running kernel's config line for `CONFIG_IO_WQ_IDLE_RUST`, and the
-/// series' Rust symbols found in /proc/kallsyms.
-fn implementation() -> Result<(String, Vec<&'static str>), String> {
-    use std::io::Read;
-    let gz = fs::read("/proc/config.gz").map_err(|e| format!("/proc/config.gz: {e}"))?;
-    let mut config = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut config)
-        .map_err(|e| format!("/proc/config.gz: {e}"))?;
-    let line = config
-        .lines()
-        .find(|l| {
-            l.contains("CONFIG_IO_WQ_IDLE_RUST is not set")
-                || l.starts_with("CONFIG_IO_WQ_IDLE_RUST=")
-        })
-        .unwrap_or("CONFIG_IO_WQ_IDLE_RUST absent")
-        .to_string();
-    let syms = fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
-    let found = RUST_SYMS
-        .into_iter()
-        .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
-        .collect();
-    Ok((line, found))
-}
-
-/// The Rust implementation is what runs: option set, symbols present.
-fn rust_path() -> Res {
-    let (line, found) = implementation()?;
-    if line != "CONFIG_IO_WQ_IDLE_RUST=y" || found.len() != RUST_SYMS.len() {
-        return Err(format!(
-            "Rust path not running: {line}; symbols in /proc/kallsyms: {found:?}"
-        ));
-    }
-    Ok(format!("{line}; /proc/kallsyms has {}", found.join(", ")))
-}
-
-/// The C implementation is what runs: option unset, no Rust symbols.
-fn c_path() -> Res {
-    let (line, found) = implementation()?;
-    if line == "CONFIG_IO_WQ_IDLE_RUST=y" || !found.is_empty() {
-        return Err(format!(
-            "expected the C path: {line}; symbols in /proc/kallsyms: {found:?}"
-        ));
-    }
-    Ok(format!(
-        "{line}; no Rust exit-on-idle symbols in /proc/kallsyms"
-    ))
-}
-
 const SCENARIOS: &[Scenario] = &[
     ("lifecycle", lifecycle),
     ("two-rings", two_rings),
@@ -755,6 +703,13 @@ const STRESS: &[Scenario] = &[
     ("signals", stress::signals),
     ("faults", stress::faults),
     ("kmemleak", stress::kmemleak),
+];
+
+/// The regression tests of the two fixes, by fault injection by count
+/// (`faults.rs`; debug kernels only); run only when named.
+const FAULTS: &[Scenario] = &[
+    ("fault-xa", faults::fault_xa),
+    ("fault-install", faults::fault_install),
 ];
 
 /// The measurements (`make bench`, scripts/bench.sh); run only when named.
@@ -838,15 +793,16 @@ fn main() {
 
     let mut run: Vec<Scenario> = Vec::new();
     if expect_rust {
-        run.push(("rust-path", rust_path));
+        run.push(("rust-path", implementation::rust_path));
     }
     if expect_c {
-        run.push(("c-path", c_path));
+        run.push(("c-path", implementation::c_path));
     }
     for &name in &names {
         if let Some(&s) = SCENARIOS
             .iter()
             .chain(STRESS)
+            .chain(FAULTS)
             .chain(BENCH)
             .find(|(s, _)| *s == name)
         {
@@ -856,10 +812,18 @@ fn main() {
     if names.is_empty() {
         run.extend_from_slice(SCENARIOS);
     }
+    // Last: the calls counted while the scenarios ran.
+    if expect_rust {
+        run.push(("rust-calls", implementation::rust_calls));
+    }
+    if expect_c {
+        run.push(("c-calls", implementation::c_calls));
+    }
     let known = |n: &&str| {
         SCENARIOS
             .iter()
             .chain(STRESS)
+            .chain(FAULTS)
             .chain(BENCH)
             .any(|(s, _)| s == n)
     };

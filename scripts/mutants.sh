@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Mutation run: break the series on purpose, one way at a time, and require
+# the tests to notice.  Each mutant is an edit of the tree's working copy
+# (the series' Rust core, its C shims, or one of the two fixes undone),
+# built incrementally in config kunit's build dir, then run through KUnit
+# and, if KUnit passes, through the guest scenarios that should catch it.
+# A mutant that nothing kills is a missing test.  Prints the table
+# mutant -> what killed it; exits non-zero if any survived.  The tree is
+# restored afterwards, also on an interruption.
+#
+#   scripts/mutants.sh [--list] [mutant...]     default: all
+. "$(dirname "$0")/lib.sh"
+S=$(dirname "$0")
+
+# name|file|perl substitution (applied with -0: the whole file is one string)
+MUTANTS=(
+	'verdict-ignores-eoi|io_uring/io_wq_idle_state.rs|s/if matches!\(w\.state, IdleState::ExitOnIdle\)\n(\s*)\|\|/if false\n$1||/'
+	'verdict-ignores-create|io_uring/io_wq_idle_state.rs|s/    if w\.create_pending \{\n        return Verdict::Stay;\n    \}\n//'
+	'no-wake-on-entry|io_uring/io_wq_idle_state.rs|s/matches!\(to, IdleState::ExitOnIdle\) && old & EXIT_ON_IDLE == 0/false/'
+	'tctx-never-enters|io_uring/io_wq_idle_state.rs|s/TctxEvent::NodeRemoved if no_rings => Some\(IdleState::ExitOnIdle\)/TctxEvent::NodeRemoved if no_rings => None/'
+	'tctx-never-leaves|io_uring/io_wq_idle_state.rs|s/TctxEvent::NodeAdded => Some\(IdleState::KeepAlive\)/TctxEvent::NodeAdded => None/'
+	'state-bits-lost|io_uring/io_wq_idle.rs|s/state\.fetch_or\(io_wq_idle_state::EXIT_ON_IDLE, Full\)/state.xchg(io_wq_idle_state::EXIT_ON_IDLE, Full)/'
+	'shim-ignores-entry|io_uring/tctx.c|s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
+	'fix1-undone|io_uring/tctx.c|s/(\tret = io_tctx_install_node\(ctx, tctx\);\n)/\tif (IS_ENABLED(CONFIG_IO_WQ_IDLE_RUST))\n\t\tio_tctx_update_idle(tctx, IO_TCTX_NODE_ADDED, false);\n$1/'
+	'fix2-undone|io_uring/tctx.c|s/io_tctx_update_idle\(tctx, IO_TCTX_NODE_REMOVED,\n(\s*)io_tctx_no_nodes\(tctx\)\)/io_tctx_update_idle(tctx, IO_TCTX_NODE_REMOVED,\n$1xa_empty(\&tctx->xa))/'
+)
+# The scenarios a mutant that KUnit misses must fail.
+SCENARIOS=(lifecycle two-rings fault-xa fault-install)
+
+case ${1:-} in
+-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--list) printf '%s\n' "${MUTANTS[@]}" | cut -d'|' -f1,2 | tr '|' '\t'; exit 0 ;;
+esac
+need_tree
+[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
+	die "$KSRC has uncommitted changes; commit or stash them first (the mutants edit its working copy)"
+want=("$@")
+
+restore() { git -C "$KSRC" checkout -q -- io_uring; }
+trap restore EXIT
+
+results=()
+survivors=0
+for m in "${MUTANTS[@]}"; do
+	IFS='|' read -r name file expr <<<"$m"
+	[ ${#want[@]} = 0 ] || [[ " ${want[*]} " == *" $name "* ]] || continue
+	restore
+	perl -0pi -e "$expr" "$KSRC/$file"
+	git -C "$KSRC" diff --quiet -- "$file" &&
+		die "mutant $name changed nothing in $file: its pattern no longer matches; update it in $0"
+	say "mutant $name: $(git -C "$KSRC" diff --stat -- "$file" | head -n1 | sed 's/^ *//')"
+	log=$CACHE/logs/mutant-$name.log
+	mkdir -p "$(dirname "$log")"
+	killed=
+	if ! "$S/build.sh" kunit bzImage >"$log" 2>&1; then
+		killed="the build"
+	elif ! "$S/kunit.sh" >>"$log" 2>&1; then
+		killed="KUnit: $(grep -m1 -oE '\[FAILED\] [a-z_]+' "$log" || echo failed)"
+	elif ! "$S/qemu-test.sh" --no-build --expect-rust "${SCENARIOS[@]}" >>"$log" 2>&1; then
+		killed="scenarios: $(grep -m1 -oE '^FAIL [a-z-]+' "$log" || grep -m1 '^error: ' "$log" | cut -c1-60)"
+	fi
+	if [ -n "$killed" ]; then
+		results+=("$(printf '%-24s killed by %s' "$name" "$killed")")
+	else
+		results+=("$(printf '%-24s SURVIVED' "$name")")
+		survivors=$((survivors + 1))
+	fi
+	say "${results[-1]}"
+done
+restore
+trap - EXIT
+say "rebuilding config kunit without mutants"
+"$S/build.sh" kunit bzImage >/dev/null
+printf '\n%-24s %s\n' mutant result
+printf '%s\n' "${results[@]}"
+[ "$survivors" = 0 ] || die "$survivors mutants survived: a test is missing for each"
+say "all ${#results[@]} mutants killed"
