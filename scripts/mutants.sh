@@ -40,6 +40,16 @@ want=("$@")
 restore() { git -C "$KSRC" checkout -q -- io_uring; }
 trap restore EXIT
 
+# The same tests must pass without a mutant: a test that fails anyway
+# would "kill" every mutant.
+restore
+say "baseline: the series as it is must pass what the mutants must fail"
+base_log=$CACHE/logs/mutant-baseline.log
+mkdir -p "$(dirname "$base_log")"
+{ "$S/build.sh" kunit bzImage && "$S/kunit.sh" &&
+	"$S/qemu-test.sh" --no-build --expect-rust "${SCENARIOS[@]}"; } >"$base_log" 2>&1 ||
+	die "the series itself fails KUnit or ${SCENARIOS[*]} (log: $base_log); fix that first"
+
 results=()
 survivors=0
 for m in "${MUTANTS[@]}"; do

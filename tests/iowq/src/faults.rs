@@ -9,9 +9,10 @@
 //!   empty xarray nodes, and `xa_empty()` never read true again (fix 2).
 //! - `fault-install`: the task has no ring left and its io-wq is in
 //!   exit-on-idle, with its worker woken but not yet run; a ring setup then
-//!   fails at the tctx node install. The worker must still go: leaving the
-//!   state before the install left keepalive on (fix 1). The worker is held
-//!   off its CPU by making the task SCHED_FIFO on that CPU.
+//!   fails at each of its allocations in turn, the tctx node install's
+//!   among them. The worker must still go: leaving the state before the
+//!   install left keepalive on (fix 1). The worker is held off its CPU by
+//!   making the task SCHED_FIFO on that CPU.
 //!
 //! Each runs in a thread of its own, whose tctx and io-wq go with it.
 
@@ -22,8 +23,7 @@ use std::time::{Duration, Instant};
 use io_uring::IoUring;
 
 use crate::{
-    clean_start, ms, ring_with_worker, scratch_file, wait_for, workers, Res, APPEAR_BOUND,
-    EXIT_BOUND,
+    async_write, clean_start, ms, scratch_file, wait_for, workers, Res, APPEAR_BOUND, EXIT_BOUND,
 };
 
 const FAILSLAB: &str = "/sys/kernel/debug/failslab";
@@ -32,49 +32,88 @@ const FAILSLAB: &str = "/sys/kernel/debug/failslab";
 /// every 50 ms; on the debug kernel the workers go 60-120 ms after close.
 const EXIT_WORK: Duration = Duration::from_millis(1500);
 
-/// `/proc/thread-self/fail-nth`, opened once: writing and reading it then
-/// allocate nothing, so they neither consume nor suffer an injected fault.
-struct FailNth(fs::File);
+/// Fault injection for this thread, by count. `/proc/thread-self/fail-nth`
+/// fails the nth allocation; FAILSLAB's own knobs (probability 100, `times`,
+/// `task-filter` with this thread's `make-it-fail`) can fail the one right
+/// after it too. The files are opened once: writing and reading them then
+/// allocates nothing, so it neither consumes nor suffers an injected fault.
+struct Faults {
+    nth: fs::File,
+    make_it_fail: fs::File,
+    probability: fs::File,
+    times: fs::File,
+}
 
-impl FailNth {
+fn open_rw(path: &str) -> Result<fs::File, String> {
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+/// One write(2) of `v` (debugfs attributes cannot seek: no pwrite).
+fn put(mut f: &fs::File, what: &str, v: &str) -> Result<(), String> {
+    use std::io::Write;
+    f.write(v.as_bytes())
+        .map(|_| ())
+        .map_err(|e| format!("{what} <- {v}: {e}"))
+}
+
+impl Faults {
     fn open() -> Result<Self, String> {
         if fs::metadata(FAILSLAB).is_err() {
             return Err(format!(
                 "{FAILSLAB} missing: needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS (config kunit)"
             ));
         }
-        // GFP_KERNEL allocations may fail too; no stack dumps.
-        for (k, v) in [("ignore-gfp-wait", "N"), ("verbose", "0")] {
+        // GFP_KERNEL allocations may fail too, only in tasks with
+        // make-it-fail set; no stack dumps.
+        for (k, v) in [
+            ("probability", "0"),
+            ("ignore-gfp-wait", "N"),
+            ("verbose", "0"),
+            ("task-filter", "Y"),
+            ("interval", "1"),
+            ("space", "0"),
+        ] {
             fs::write(format!("{FAILSLAB}/{k}"), v).map_err(|e| format!("{FAILSLAB}/{k}: {e}"))?;
         }
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/proc/thread-self/fail-nth")
-            .map(FailNth)
-            .map_err(|e| format!("/proc/thread-self/fail-nth: {e} (CONFIG_FAULT_INJECTION)"))
+        Ok(Faults {
+            nth: open_rw("/proc/thread-self/fail-nth")?,
+            make_it_fail: open_rw("/proc/thread-self/make-it-fail")?,
+            probability: open_rw(&format!("{FAILSLAB}/probability"))?,
+            times: open_rw(&format!("{FAILSLAB}/times"))?,
+        })
     }
 
-    /// Fails the nth allocation from now on (0: none).
-    fn arm(&self, n: u32) -> Result<(), String> {
-        self.0
-            .write_at(n.to_string().as_bytes(), 0)
-            .map(|_| ())
-            .map_err(|e| format!("fail-nth <- {n}: {e}"))
+    /// Fails the nth allocation from now on, and with `twice` the one after
+    /// it as well (fail-nth's failure uses up one of `times`).
+    fn arm(&self, n: u32, twice: bool) -> Result<(), String> {
+        if twice {
+            put(&self.times, "failslab/times", "2")?;
+            put(&self.make_it_fail, "make-it-fail", "1")?;
+            put(&self.probability, "failslab/probability", "100")?;
+        }
+        put(&self.nth, "fail-nth", &n.to_string())
     }
 
-    /// How many allocations are left before the failure (0: it happened,
-    /// or nothing is armed).
-    fn left(&self) -> Result<u32, String> {
+    /// Nothing fails any more. Returns how many allocations were left
+    /// before the nth (0: it failed).
+    fn disarm(&self) -> Result<u32, String> {
+        put(&self.probability, "failslab/probability", "0")?;
+        put(&self.make_it_fail, "make-it-fail", "0")?;
         let mut buf = [0u8; 16];
         let n = self
-            .0
+            .nth
             .read_at(&mut buf, 0)
             .map_err(|e| format!("fail-nth: {e}"))?;
-        String::from_utf8_lossy(&buf[..n])
+        let left = String::from_utf8_lossy(&buf[..n])
             .trim()
             .parse()
-            .map_err(|e| format!("fail-nth: {e}"))
+            .map_err(|e| format!("fail-nth: {e}"))?;
+        put(&self.nth, "fail-nth", "0")?;
+        Ok(left)
     }
 }
 
@@ -96,18 +135,6 @@ fn close(fd: i32) {
     unsafe { libc::close(fd) };
 }
 
-/// How many allocations a successful setup makes, counted by fail-nth.
-fn allocations(fail: &FailNth) -> Result<u32, String> {
-    const MANY: u32 = 100_000;
-    fail.arm(MANY)?;
-    let r = setup();
-    let left = fail.left()?;
-    fail.arm(0)?;
-    let fd = r.map_err(|e| format!("io_uring_setup with nothing failed: errno {e}"))?;
-    close(fd);
-    Ok(MANY - left)
-}
-
 /// Runs `f` in a thread of its own.
 fn in_thread(f: fn() -> Res) -> Res {
     std::thread::spawn(f)
@@ -115,33 +142,43 @@ fn in_thread(f: fn() -> Res) -> Res {
         .unwrap_or_else(|_| Err("the test thread panicked".into()))
 }
 
-/// A ring with a worker that is up.
-fn ring_up(file: &fs::File) -> Result<IoUring, String> {
-    let ring = ring_with_worker(file)?;
+/// A ring with a worker that is up; with `cpu`, the io-wq's CPU mask is
+/// set to it first, so that the worker is created bound to it.
+fn ring_up(file: &fs::File, cpu: Option<&libc::cpu_set_t>) -> Result<IoUring, String> {
+    let mut ring = IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?;
+    if let Some(cpu) = cpu {
+        ring.submitter()
+            .register_iowq_aff(cpu)
+            .map_err(|e| format!("IORING_REGISTER_IOWQ_AFF: {e}"))?;
+    }
+    async_write(&mut ring, file, b"fault injection\n")?;
     wait_for(APPEAR_BOUND, || workers() > 0)
         .ok_or("no iou-wrk thread after an IOSQE_ASYNC write")?;
     Ok(ring)
 }
 
+/// `xa_store()` of the tctx node retries a failed GFP_NOWAIT node
+/// allocation once with GFP_KERNEL, so only two failures in a row make it
+/// fail; each allocation is failed together with the next one.
 pub fn fault_xa() -> Res {
     in_thread(|| {
         clean_start()?;
-        let fail = FailNth::open()?;
+        let faults = Faults::open()?;
         let file = scratch_file("fault-xa")?;
-        let total = allocations(&fail)?;
-        let (mut failed, mut slowest) = (0, Duration::ZERO);
-        for n in 1..=total + 1 {
-            let ring = ring_up(&file)?;
-            fail.arm(n)?;
+        let (mut failed, mut slowest, mut last) = (0, Duration::ZERO, 0);
+        for n in 1.. {
+            last = n;
+            let ring = ring_up(&file, None)?;
+            faults.arm(n, true)?;
             let r = setup();
-            let left = fail.left()?;
-            fail.arm(0)?;
+            let left = faults.disarm()?;
             match r {
                 Ok(fd) => close(fd),
                 Err(libc::ENOMEM) => failed += 1,
                 Err(e) => {
                     return Err(format!(
-                        "io_uring_setup failing at allocation {n}: errno {e}, not ENOMEM"
+                        "io_uring_setup failing at allocations {n} and {}: errno {e}, not ENOMEM",
+                        n + 1
                     ))
                 }
             }
@@ -149,9 +186,10 @@ pub fn fault_xa() -> Res {
             let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
                 format!(
                     "{} iou-wrk threads still there {} ms after the last ring was closed; \
-                     an io_uring_setup had failed at its allocation {n} of {total}",
+                     an io_uring_setup had failed at its allocations {n} and {}",
                     workers(),
-                    EXIT_BOUND.as_millis()
+                    EXIT_BOUND.as_millis(),
+                    n + 1
                 )
             })?;
             slowest = slowest.max(gone);
@@ -160,13 +198,12 @@ pub fn fault_xa() -> Res {
             }
         }
         if failed == 0 {
-            return Err(format!(
-                "no io_uring_setup failed ({total} allocations counted)"
-            ));
+            return Err("no io_uring_setup failed".into());
         }
         Ok(format!(
-            "io_uring_setup failed at each of its {failed} allocations in turn (of {total}); \
-             after each, the worker was gone at most {} after the last close (bound {} ms)",
+            "io_uring_setup with its allocations n and n+1 failed, n = 1..={last} ({failed} \
+             setups failed); after each, the worker was gone at most {} after the last close \
+             (bound {} ms)",
             ms(slowest),
             EXIT_BOUND.as_millis()
         ))
@@ -227,47 +264,70 @@ impl Drop for NoRtThrottle {
     }
 }
 
+/// The scheduler state letter of thread `tid` of this process.
+fn state_of(tid: &str) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // "tid (comm) S ...": the letter after the comm's closing parenthesis.
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
 /// Closes `ring` and spins, SCHED_FIFO on the worker's CPU, until the
-/// ring's exit work has put the io-wq into exit-on-idle: the worker is
-/// woken but cannot run. Then a setup that fails at allocation `n`.
-/// Returns the setup's result; the thread is SCHED_OTHER again.
-fn close_then_fail(ring: IoUring, fail: &FailNth, n: u32) -> Result<Result<i32, i32>, String> {
+/// ring's exit work has put the io-wq into exit-on-idle and woken the
+/// worker, which cannot run: it reads as runnable ('R'). Then a setup that
+/// fails at allocation `n`. Returns the setup's result and the allocations
+/// left (see [`Faults::disarm`]); the thread is SCHED_OTHER again.
+fn close_then_fail(
+    ring: IoUring,
+    faults: &Faults,
+    n: u32,
+) -> Result<(Result<i32, i32>, u32), String> {
+    let worker = crate::task_comms("/proc/self/task")
+        .into_iter()
+        .find(|(_, c)| c.starts_with("iou-wrk-"))
+        .map(|(tid, _)| tid)
+        .ok_or("no iou-wrk thread to hold off its CPU")?;
+    if state_of(&worker) != Some('S') {
+        return Err(format!(
+            "worker {worker} is not asleep before the close: {:?}",
+            state_of(&worker)
+        ));
+    }
     set_fifo(true)?;
     drop(ring);
     let start = Instant::now();
-    // Each getpid() returns to user mode, which runs the task_work that
-    // enters exit-on-idle (io_tctx_exit_cb()).
-    while start.elapsed() < EXIT_WORK {
-        // SAFETY: getpid(2) cannot fail.
-        unsafe { libc::getpid() };
+    // Each read of /proc returns to user mode, which runs the task_work
+    // that enters exit-on-idle (io_tctx_exit_cb()) and wakes the worker.
+    while state_of(&worker) != Some('R') {
+        if start.elapsed() > EXIT_WORK {
+            set_fifo(false)?;
+            return Err(format!(
+                "worker {worker} not woken {} ms after the last ring was closed: {:?}",
+                EXIT_WORK.as_millis(),
+                state_of(&worker)
+            ));
+        }
     }
-    let r = fail.arm(n).map(|()| setup());
-    let reset = fail.arm(0);
+    let r = faults.arm(n, false).map(|()| setup());
+    let left = faults.disarm();
     set_fifo(false)?;
-    reset?;
-    r
+    Ok((r?, left?))
 }
 
 pub fn fault_install() -> Res {
     in_thread(|| {
         clean_start()?;
-        let fail = FailNth::open()?;
+        let faults = Faults::open()?;
         let file = scratch_file("fault-install")?;
         let cpu0 = pin_cpu0()?;
         let _rt = NoRtThrottle::new()?;
-        // The first setup of a thread also allocates its tctx and io-wq.
-        allocations(&fail)?;
-        let total = allocations(&fail)?;
-        // The tctx node install is the last thing io_uring_setup allocates
-        // for (its node, then the xarray's); sweep the tail.
-        let first = total.saturating_sub(9).max(1);
-        let (mut failed, mut slowest) = (0, Duration::ZERO);
-        for n in first..=total {
-            let ring = ring_up(&file)?;
-            ring.submitter()
-                .register_iowq_aff(&cpu0)
-                .map_err(|e| format!("IORING_REGISTER_IOWQ_AFF(CPU 0): {e}"))?;
-            match close_then_fail(ring, &fail, n)? {
+        let (mut failed, mut slowest, mut last) = (0, Duration::ZERO, 0);
+        // Each allocation of the setup in turn, the tctx node install's
+        // among them, until a setup succeeds with allocations to spare.
+        for n in 1.. {
+            last = n;
+            let ring = ring_up(&file, Some(&cpu0))?;
+            let (r, left) = close_then_fail(ring, &faults, n)?;
+            match r {
                 Ok(fd) => close(fd),
                 Err(libc::ENOMEM) => failed += 1,
                 Err(e) => {
@@ -279,22 +339,23 @@ pub fn fault_install() -> Res {
             let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
                 format!(
                     "{} iou-wrk threads still there {} ms after an io_uring_setup failed at its \
-                     allocation {n} of {total}, with no ring left",
+                     allocation {n}, in exit-on-idle, with no ring left",
                     workers(),
                     EXIT_BOUND.as_millis()
                 )
             })?;
             slowest = slowest.max(gone);
+            if r.is_ok() && left > 0 {
+                break;
+            }
         }
         if failed == 0 {
-            return Err(format!(
-                "no io_uring_setup failed in allocations {first}..={total}"
-            ));
+            return Err("no io_uring_setup failed".into());
         }
         Ok(format!(
-            "{failed} setups failed at allocations {first}..={total} of {total}, each in \
-             exit-on-idle with the worker woken and held off CPU 0; the worker was gone at most \
-             {} after (bound {} ms)",
+            "io_uring_setup with its allocation n failed, n = 1..={last} ({failed} setups \
+             failed), each in exit-on-idle with the worker woken and held off CPU 0; the worker \
+             was gone at most {} after (bound {} ms)",
             ms(slowest),
             EXIT_BOUND.as_millis()
         ))
