@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the series with the kernel's minimum Rust toolchain.
 #
-#   scripts/min-toolchain.sh [--root-only]
+#   scripts/min-toolchain.sh [--root-only | --negative]
 #
 # The base's scripts/min-tool-version.sh names the oldest rustc and bindgen
 # the kernel supports (MIN_RUSTC and MIN_BINDGEN in bases/<base>/base.conf
@@ -14,14 +14,19 @@
 # and bindgen, and prints the versions it used.
 #
 # --root-only: only make the trixie root (about 2 minutes the first time).
+# --negative: the control: with io_wq_idle_verdict() made a safe extern "C"
+# fn, the Rust object must fail to build there with E0308 ("expected unsafe
+# fn, found safe fn": #[export] compares it with the binding), which rustc
+# accepts from 1.93 on. Needs a config 'min' built before; the tree is
+# restored afterwards.
 . "$(dirname "$0")/lib.sh"
 
 case ${1:-} in
 -h | --help)
-	sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
---root-only | "") ;;
+--root-only | --negative | "") ;;
 *) die "unknown argument '$1'; see $0 --help" ;;
 esac
 [ -n "${MIN_RUSTC:-}" ] && [ -n "${MIN_BINDGEN:-}" ] ||
@@ -29,7 +34,7 @@ esac
 [ "$(id -u)" = 0 ] || die "the trixie root needs root (debootstrap, chroot, bind mounts); run as root"
 
 root=$CACHE/min-root-${MIN_SUITE:-trixie}
-pkgs="rustc rust-src bindgen clang-19 lld-19 llvm-19 libclang-19-dev make flex bison bc libelf-dev libssl-dev python3 cpio perl"
+pkgs="rustc rust-src rustfmt bindgen clang-19 lld-19 llvm-19 libclang-19-dev make flex bison bc libelf-dev libssl-dev python3 cpio perl"
 if [ "$(cat "$root/.complete" 2>/dev/null)" != "$pkgs" ]; then
 	command -v debootstrap >/dev/null || {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
@@ -64,6 +69,26 @@ mkdir -p "$O"
 # Same paths inside as outside: Kbuild records absolute paths.
 for d in "$REPO" "$BASE_CACHE"; do mkdir -p "$root$d"; done
 start=$SECONDS
+
+if [ "${1:-}" = --negative ]; then
+	[ -f "$O/io_uring/io_wq_idle.o" ] || die "build config min first: scripts/min-toolchain.sh"
+	f=io_uring/io_wq_idle.rs
+	git -C "$KSRC" diff --quiet -- "$f" || die "$KSRC/$f has uncommitted changes; commit them first"
+	trap 'git -C "$KSRC" checkout -q -- "$f"' EXIT
+	sed -i 's/^pub unsafe extern "C" fn io_wq_idle_verdict(/pub extern "C" fn io_wq_idle_verdict(/' "$KSRC/$f"
+	git -C "$KSRC" diff --quiet -- "$f" && die "the negative control found no 'pub unsafe extern \"C\" fn io_wq_idle_verdict(' in $f; update it"
+	log=$O/negative.log
+	if unshare -m bash -c 'mount --bind "$1" "$2$1"; mount -t proc proc "$2/proc"
+		exec chroot "$2" env -i PATH=/usr/bin:/bin make -C "$3" O="$4" LLVM=-19 \
+			RUSTC=/usr/bin/rustc BINDGEN=/usr/bin/bindgen io_uring/io_wq_idle.o' \
+		_ "$BASE_CACHE" "$root" "$KSRC" "$O" >"$log" 2>&1; then
+		die "a safe extern \"C\" fn under #[export] built with $(chroot "$root" rustc --version): the control cannot fail (log: $log)"
+	fi
+	grep -q 'error\[E0308\]' "$log" && grep -q 'expected unsafe fn, found safe fn' "$log" ||
+		die "the build failed, but not with E0308 'expected unsafe fn, found safe fn' (log: $log)"
+	say "negative control: with a safe extern \"C\" fn under #[export], $(chroot "$root" rustc --version | cut -d' ' -f1-2) fails: $(grep -m1 'error\[E0308\]' "$log")"
+	exit 0
+fi
 unshare -m bash -euo pipefail -c '
 	mount --bind "$1" "$3$1"
 	mount --bind "$2" "$3$2"

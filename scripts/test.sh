@@ -51,7 +51,10 @@ run_step() {
 	stress) "$S/stress.sh" ;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
 	model) "$S/model.sh" ;;
-	min-toolchain) "$S/min-toolchain.sh" ;;
+	min-toolchain)
+		"$S/min-toolchain.sh"
+		"$S/min-toolchain.sh" --negative
+		;;
 	selftest-pass | selftest-fail)
 		[ "${TEST_RUNNER_SELFTEST:-}" = 1 ] ||
 			die "step '$1' is for tests/test-runner-broken.sh only (it sets TEST_RUNNER_SELFTEST=1)"
