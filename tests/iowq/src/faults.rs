@@ -165,41 +165,14 @@ pub fn fault_xa() -> Res {
         clean_start()?;
         let faults = Faults::open()?;
         let file = scratch_file("fault-xa")?;
-        let (mut failed, mut slowest, mut last) = (0, Duration::ZERO, 0);
-        for n in 1.. {
-            last = n;
+        let (failed, slowest, last) = sweep("with its allocations n and n+1 failed", |n| {
             let ring = ring_up(&file, None)?;
             faults.arm(n, true)?;
             let r = setup();
             let left = faults.disarm()?;
-            match r {
-                Ok(fd) => close(fd),
-                Err(libc::ENOMEM) => failed += 1,
-                Err(e) => {
-                    return Err(format!(
-                        "io_uring_setup failing at allocations {n} and {}: errno {e}, not ENOMEM",
-                        n + 1
-                    ))
-                }
-            }
             drop(ring);
-            let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
-                format!(
-                    "{} iou-wrk threads still there {} ms after the last ring was closed; \
-                     an io_uring_setup had failed at its allocations {n} and {}",
-                    workers(),
-                    EXIT_BOUND.as_millis(),
-                    n + 1
-                )
-            })?;
-            slowest = slowest.max(gone);
-            if r.is_ok() && left > 0 {
-                break;
-            }
-        }
-        if failed == 0 {
-            return Err("no io_uring_setup failed".into());
-        }
+            Ok((r, left))
+        })?;
         Ok(format!(
             "io_uring_setup with its allocations n and n+1 failed, n = 1..={last} ({failed} \
              setups failed); after each, the worker was gone at most {} after the last close \
@@ -208,6 +181,46 @@ pub fn fault_xa() -> Res {
             EXIT_BOUND.as_millis()
         ))
     })
+}
+
+/// Runs `one(n)` for n = 1, 2, ... — a ring setup made to fail at its nth
+/// allocation(s), after which the task has no ring left — until a setup
+/// succeeds with allocations to spare. After each, every worker must be
+/// gone within the bound. Returns how many setups failed, the slowest exit
+/// and the last n.
+fn sweep(
+    what: &str,
+    mut one: impl FnMut(u32) -> Result<(Result<i32, i32>, u32), String>,
+) -> Result<(u32, Duration, u32), String> {
+    let (mut failed, mut slowest) = (0, Duration::ZERO);
+    for n in 1.. {
+        let (r, left) = one(n)?;
+        match r {
+            Ok(fd) => close(fd),
+            Err(libc::ENOMEM) => failed += 1,
+            Err(e) => {
+                return Err(format!(
+                    "io_uring_setup {what}, n = {n}: errno {e}, not ENOMEM"
+                ))
+            }
+        }
+        let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
+            format!(
+                "{} iou-wrk threads still there {} ms after the last ring was closed; an \
+                 io_uring_setup {what}, n = {n}",
+                workers(),
+                EXIT_BOUND.as_millis()
+            )
+        })?;
+        slowest = slowest.max(gone);
+        if r.is_ok() && left > 0 {
+            if failed == 0 {
+                return Err(format!("no io_uring_setup {what} failed"));
+            }
+            return Ok((failed, slowest, n));
+        }
+    }
+    unreachable!("the loop over n = 1.. only ends by returning")
 }
 
 /// This thread on CPU 0 only.
@@ -320,38 +333,12 @@ pub fn fault_install() -> Res {
         let file = scratch_file("fault-install")?;
         let cpu0 = pin_cpu0()?;
         let _rt = NoRtThrottle::new()?;
-        let (mut failed, mut slowest, mut last) = (0, Duration::ZERO, 0);
         // Each allocation of the setup in turn, the tctx node install's
-        // among them, until a setup succeeds with allocations to spare.
-        for n in 1.. {
-            last = n;
+        // among them, in exit-on-idle with the worker woken but held off.
+        let (failed, slowest, last) = sweep("with its allocation n failed in exit-on-idle", |n| {
             let ring = ring_up(&file, Some(&cpu0))?;
-            let (r, left) = close_then_fail(ring, &faults, n)?;
-            match r {
-                Ok(fd) => close(fd),
-                Err(libc::ENOMEM) => failed += 1,
-                Err(e) => {
-                    return Err(format!(
-                        "io_uring_setup failing at allocation {n}: errno {e}"
-                    ))
-                }
-            }
-            let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
-                format!(
-                    "{} iou-wrk threads still there {} ms after an io_uring_setup failed at its \
-                     allocation {n}, in exit-on-idle, with no ring left",
-                    workers(),
-                    EXIT_BOUND.as_millis()
-                )
-            })?;
-            slowest = slowest.max(gone);
-            if r.is_ok() && left > 0 {
-                break;
-            }
-        }
-        if failed == 0 {
-            return Err("no io_uring_setup failed".into());
-        }
+            close_then_fail(ring, &faults, n)
+        })?;
         Ok(format!(
             "io_uring_setup with its allocation n failed, n = 1..={last} ({failed} setups \
              failed), each in exit-on-idle with the worker woken and held off CPU 0; the worker \
