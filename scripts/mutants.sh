@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Mutation run: break the series on purpose, one way at a time, and require
 # the tests to notice.  Each mutant is an edit of the tree's working copy
-# (the series' Rust core, its C shims, or one of the two fixes undone),
+# (the series' Rust core, its C shims, or one of the three fixes undone),
 # built incrementally in config kunit's build dir, then run through KUnit
 # and, if KUnit passes, through the guest scenarios that should catch it.
 # A mutant that nothing kills is a missing test.  Prints the table
@@ -24,9 +24,10 @@ MUTANTS=(
 	'shim-ignores-entry|io_uring/tctx.c|s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
 	'fix1-undone|io_uring/tctx.c|s/(\tret = io_tctx_install_node\(ctx, tctx\);\n)/\tif (IS_ENABLED(CONFIG_IO_WQ_IDLE_RUST))\n\t\tio_tctx_update_idle(tctx, IO_TCTX_NODE_ADDED, false);\n$1/'
 	'fix2-undone|io_uring/tctx.c|s/io_tctx_update_idle\(tctx, IO_TCTX_NODE_REMOVED,\n(\s*)io_tctx_no_nodes\(tctx\)\)/io_tctx_update_idle(tctx, IO_TCTX_NODE_REMOVED,\n$1xa_empty(\&tctx->xa))/'
+	'fix3-undone|io_uring/io-wq.c|s/\tif \(test_bit\(IO_WQ_BIT_EXIT_ON_IDLE, &wq->state\)\)\n\t\twake_up_process\(worker->task\);\n//'
 )
 # The scenarios a mutant that KUnit misses must fail.
-SCENARIOS=(lifecycle two-rings fault-xa fault-install)
+SCENARIOS=(lifecycle two-rings fault-xa fault-install create-pending)
 
 case ${1:-} in
 -h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;

@@ -47,7 +47,12 @@ run_step() {
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
-	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install ;;
+	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install create-pending ;;
+	qemu-c)
+		# The C path of a Rust kernel: CONFIG_RUST=y, the option off.
+		"$S/qemu-test.sh" --config bench_c --rootfs sid --expect-c
+		"$S/qemu-test.sh" --config bench_c --no-build --expect-c create-pending
+		;;
 	stress) "$S/stress.sh" ;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
 	model) "$S/model.sh" ;;
@@ -75,7 +80,7 @@ fi
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken runner-broken
 	qemu-verdict-broken meta checkpatch checkpatch-broken docs rustfmt userspace-lint model kunit
-	qemu regressions stress bench-smoke clippy w1 min-toolchain mbox bisect)
+	qemu regressions qemu-c stress bench-smoke clippy w1 min-toolchain mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "

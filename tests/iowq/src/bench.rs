@@ -269,9 +269,16 @@ pub fn churn() -> crate::Res {
     println!("BENCH churn_workers {created}");
     wait_for(EXIT_BOUND, || workers() == 0)
         .ok_or("workers left after the churn ring was closed")?;
+    if created != expected {
+        return Err(format!(
+            "{created} workers created in {} bursts of {k} with {long} gaps > idle timeout; \
+             keepalive (one worker kept per class) predicts {expected}",
+            gaps.len()
+        ));
+    }
     Ok(format!(
         "{} bursts of {k} blocking opens, {long} gaps > idle timeout: {created} workers created \
-         (keepalive predicts {expected})",
+         (keepalive predicts {expected}: equal)",
         gaps.len()
     ))
 }

@@ -224,7 +224,7 @@ fn sweep(
 }
 
 /// This thread on CPU 0 only.
-fn pin_cpu0() -> Result<libc::cpu_set_t, String> {
+pub fn pin_cpu0() -> Result<libc::cpu_set_t, String> {
     // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write into it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: CPU 0 is within the set.

@@ -18,7 +18,7 @@ const RUST_SYMS: [&str; 3] = [
     "io_tctx_idle_update",
 ];
 
-const TRACING: &str = "/sys/kernel/tracing";
+pub const TRACING: &str = "/sys/kernel/tracing";
 
 /// The probes, as `kprobe_events` lines (x86_64: arguments in %di, %si,
 /// %dx). `set_exit_on_idle` is io-wq.c's `io_wq_set_exit_on_idle()`, which
@@ -62,13 +62,13 @@ fn implementation() -> Result<(String, Vec<&'static str>), String> {
     Ok((line, found))
 }
 
-fn write(file: &str, what: &str) -> Result<(), String> {
+pub fn write(file: &str, what: &str) -> Result<(), String> {
     fs::write(format!("{TRACING}/{file}"), what)
         .map_err(|e| format!("{TRACING}/{file} <- {what:?}: {e}"))
 }
 
-/// Mounts tracefs and arms `probes`, recording into an empty buffer.
-fn arm(probes: &[&str]) -> Result<(), String> {
+/// Mounts tracefs on [`TRACING`] unless it is there.
+pub fn mount_tracefs() -> Result<(), String> {
     let _ = fs::create_dir_all(TRACING);
     if fs::metadata(format!("{TRACING}/kprobe_events")).is_err() {
         let c = |s: &str| std::ffi::CString::new(s).unwrap();
@@ -89,15 +89,26 @@ fn arm(probes: &[&str]) -> Result<(), String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Adds `probe`, a `kprobe_events` line, to the probes already defined.
+pub fn add_probe(probe: &str) -> Result<(), String> {
+    // Appending: open with O_APPEND, as `echo >>` does.
+    use std::io::Write;
+    fs::OpenOptions::new()
+        .append(true)
+        .open(format!("{TRACING}/kprobe_events"))
+        .and_then(|mut f| f.write_all(probe.as_bytes()))
+        .map_err(|e| format!("kprobe_events <- {probe:?}: {e} (CONFIG_KPROBE_EVENTS?)"))
+}
+
+/// Mounts tracefs and arms `probes`, recording into an empty buffer.
+fn arm(probes: &[&str]) -> Result<(), String> {
+    mount_tracefs()?;
     write("kprobe_events", "")?;
     for p in probes {
-        // Appending: open with O_APPEND, as `echo >>` does.
-        use std::io::Write;
-        fs::OpenOptions::new()
-            .append(true)
-            .open(format!("{TRACING}/kprobe_events"))
-            .and_then(|mut f| f.write_all(p.as_bytes()))
-            .map_err(|e| format!("kprobe_events <- {p:?}: {e} (CONFIG_KPROBE_EVENTS?)"))?;
+        add_probe(p)?;
     }
     for (event, filter) in FILTERS {
         if probes.iter().any(|p| p.contains(&format!("/{event} "))) {

@@ -13,9 +13,11 @@
 //! when done, which ends QEMU.
 
 mod bench;
+mod create_pending;
 mod faults;
 mod implementation;
 mod stress;
+mod uses;
 
 use io_uring::{opcode, squeue, types, IoUring};
 use std::fs;
@@ -30,6 +32,9 @@ const IDLE_WAIT: Duration = Duration::from_millis(6500);
 const EXIT_BOUND: Duration = Duration::from_secs(2);
 /// A forced worker must show up within this long.
 const APPEAR_BOUND: Duration = Duration::from_secs(2);
+/// close() of a ring must return within this long, even with a worker
+/// blocked: the teardown runs in a kworker.
+const CLOSE_BOUND: Duration = Duration::from_millis(500);
 
 type Res = Result<String, String>;
 /// A named scenario.
@@ -405,50 +410,55 @@ fn child_exec(fd: &str) -> i32 {
     0
 }
 
-/// Busy close: a read that blocks (a pipe with a writer that never writes)
-/// is in flight when the ring is closed. It is cancelled, and no worker
+/// Busy close: an open of a FIFO that no one writes blocks an io-wq worker
+/// in the kernel, and the ring is closed under it. close() returns at once,
+/// the open is interrupted (the FIFO has no reader left), and no worker
 /// remains; nothing hangs.
 fn busy_close() -> Res {
     clean_start()?;
-    let mut fds = [0; 2];
-    // SAFETY: pipe(2) into a two-element array.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        return Err("pipe failed".into());
-    }
+    let fifos = uses::Fifos::new("busy", 1)?;
     let mut ring = IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?;
-    let mut buf = vec![0u8; 64];
-    let sqe = opcode::Read::new(types::Fd(fds[0]), buf.as_mut_ptr(), buf.len() as u32)
-        .build()
-        .flags(squeue::Flags::ASYNC)
-        .user_data(7);
-    // SAFETY: `buf` outlives the ring, which is closed below.
-    unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full")?;
+    uses::push_open(&mut ring, &fifos.1[0], 7)?;
     ring.submit().map_err(|e| format!("io_uring_enter: {e}"))?;
-    let up = wait_for(APPEAR_BOUND, || workers() > 0);
-    std::thread::sleep(Duration::from_millis(200));
-    let inflight = ring.completion().is_empty();
+    // Where the worker sleeps: /proc/<tid>/wchan names the function.
+    let mut wchan = String::new();
+    let blocked = wait_for(APPEAR_BOUND, || {
+        wchan = task_comms("/proc/self/task")
+            .into_iter()
+            .find(|(_, c)| c.starts_with("iou-wrk-"))
+            .and_then(|(t, _)| fs::read_to_string(format!("/proc/self/task/{t}/wchan")).ok())
+            .unwrap_or_default();
+        wchan.contains("fifo") || wchan.contains("partner")
+    })
+    .ok_or_else(|| format!("no worker blocked in the FIFO open (wchan {wchan:?})"))?;
+    if !ring.completion().is_empty() {
+        return Err("the FIFO open completed although no one opened the other end".into());
+    }
     let start = Instant::now();
     drop(ring);
     let closed = start.elapsed();
-    let gone = wait_for(EXIT_BOUND, || workers() == 0);
-    // SAFETY: closing our own pipe fds.
-    unsafe {
-        libc::close(fds[0]);
-        libc::close(fds[1]);
+    if closed > CLOSE_BOUND {
+        return Err(format!(
+            "close() took {} with a worker busy, bound {}",
+            ms(closed),
+            ms(CLOSE_BOUND)
+        ));
     }
-    drop(buf);
-    if !inflight {
-        return Err("the pipe read completed although nothing was written".into());
-    }
-    let gone = gone.ok_or_else(|| format!("{} workers left after a busy close", workers()))?;
+    // The worker can leave only once its open was interrupted.
+    let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
+        format!(
+            "{} workers left {} after a busy close: the open was not interrupted",
+            workers(),
+            ms(EXIT_BOUND)
+        )
+    })?;
     Ok(format!(
-        "read in flight{}; close() took {}, workers gone {} after it",
-        if up.is_some() {
-            " on an io-wq worker"
-        } else {
-            " (poll-driven)"
-        },
+        "worker blocked in the open ({}) after {}; close() took {} (bound {}); the open \
+         interrupted and the worker gone {} after it",
+        wchan.trim(),
+        ms(blocked),
         ms(closed),
+        ms(CLOSE_BOUND),
         ms(gone)
     ))
 }
@@ -501,8 +511,9 @@ fn criu_cmd(args: &[&str]) -> Result<(Option<i32>, Duration, String), String> {
 const CRIU_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Starts this binary as a CRIU target in its own session; waits until it
-/// says it is ready.
-fn criu_target(mode: &str, dir: &str) -> Result<libc::pid_t, String> {
+/// says it is ready. Returns its pid and the workers it had after its
+/// io_uring write (before it closed the ring, in mode "closed").
+fn criu_target(mode: &str, dir: &str) -> Result<(libc::pid_t, usize), String> {
     use std::os::unix::process::CommandExt;
     let ready = format!("{dir}/ready");
     let _ = fs::remove_file(&ready);
@@ -523,9 +534,13 @@ fn criu_target(mode: &str, dir: &str) -> Result<libc::pid_t, String> {
         .map_err(|e| format!("spawning the CRIU target: {e}"))?;
     let pid = child.id() as libc::pid_t;
     std::mem::forget(child);
-    wait_for(Duration::from_secs(20), || fs::metadata(&ready).is_ok())
-        .ok_or("the CRIU target did not get ready")?;
-    Ok(pid)
+    let mut up = None;
+    wait_for(Duration::from_secs(20), || {
+        up = fs::read_to_string(&ready).ok().and_then(|s| s.parse().ok());
+        up.is_some()
+    })
+    .ok_or("the CRIU target did not get ready")?;
+    Ok((pid, up.unwrap_or(0)))
 }
 
 fn reap(pid: libc::pid_t) -> i32 {
@@ -533,6 +548,20 @@ fn reap(pid: libc::pid_t) -> i32 {
     // SAFETY: waiting for a child (or, as PID 1, a reparented process).
     unsafe { libc::waitpid(pid, &mut status, 0) };
     status
+}
+
+/// waitpid(2) for `pid`, which must be our child: its status.
+fn reap_checked(pid: libc::pid_t, what: &str) -> Result<i32, String> {
+    let mut status = 0;
+    // SAFETY: waiting for a child (or, as PID 1, a reparented process).
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    if r != pid {
+        return Err(format!(
+            "waitpid({pid}) for {what} returned {r}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(status)
 }
 
 /// The process CRIU dumps: file I/O through io_uring, then (mode "closed")
@@ -550,13 +579,15 @@ fn criu_target_main(mode: &str, dir: &str) -> i32 {
             .map_err(|e| e.to_string())?;
         let mut ring = IoUring::new(8).map_err(|e| e.to_string())?;
         async_write(&mut ring, &file, data)?;
+        // The worker the write made, for the test to see.
+        let up = wait_for(APPEAR_BOUND, || workers() > 0).map_or(0, |_| workers());
         let keep = if mode == "open" {
             Some(ring)
         } else {
             drop(ring);
             None
         };
-        fs::write(format!("{dir}/ready"), b"").map_err(|e| e.to_string())?;
+        fs::write(format!("{dir}/ready"), up.to_string()).map_err(|e| e.to_string())?;
         while fs::metadata(format!("{dir}/go")).is_err() {
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -606,11 +637,22 @@ fn criu() -> Res {
     fs::create_dir_all(format!("{dir}/img")).map_err(|e| e.to_string())?;
 
     // Ring closed: dump, restore, go on.
-    let pid = criu_target("closed", dir)?;
-    // As a user would: give the workers the usual bound to go, then dump
-    // whatever is left.
-    let _ = wait_for(EXIT_BOUND, || workers_in(pid) == 0);
-    let left = workers_in(pid);
+    let (pid, up) = criu_target("closed", dir)?;
+    // The target had a worker, and it must be gone before the dump: that
+    // thread is what CRIU cannot dump.
+    let left = wait_for(EXIT_BOUND, || workers_in(pid) == 0)
+        .map(|_| 0)
+        .unwrap_or_else(|| workers_in(pid));
+    if up == 0 || left != 0 {
+        // SAFETY: killing our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        reap(pid);
+        return Err(format!(
+            "the target had {up} workers after its write, {left} left {} after it closed its \
+             ring; expected 1 or more, then 0",
+            ms(EXIT_BOUND)
+        ));
+    }
     let img = format!("{dir}/img");
     let pid_s = pid.to_string();
     let (code, took, errs) =
@@ -635,13 +677,19 @@ fn criu() -> Res {
             ))
         }
     }
-    reap(pid);
+    // A dumped process is killed by CRIU (no --leave-running).
+    let status = reap_checked(pid, "the dumped target")?;
+    if !(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL) {
+        return Err(format!(
+            "the dumped target ended with status {status:#x}, not killed by CRIU"
+        ));
+    }
     let (code, rtook, errs) = criu_cmd(&["restore", "-d", "-D", &img, "-o", "restore.log", "-v4"])?;
     if code != Some(0) {
         return Err(format!("criu restore exited {code:?}: {errs}"));
     }
     fs::write(format!("{dir}/go"), b"").map_err(|e| e.to_string())?;
-    let status = reap(pid);
+    let status = reap_checked(pid, "the restored process")?;
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         return Err(format!(
             "the restored process did not read back its data (status {status:#x})"
@@ -652,13 +700,13 @@ fn criu() -> Res {
     let _ = fs::remove_dir_all(format!("{dir}/img2"));
     fs::create_dir_all(format!("{dir}/img2")).map_err(|e| e.to_string())?;
     let _ = fs::remove_file(format!("{dir}/go"));
-    let pid2 = criu_target("open", dir)?;
+    let (pid2, _) = criu_target("open", dir)?;
     let img2 = format!("{dir}/img2");
     let pid2_s = pid2.to_string();
-    let (code2, took2, _) = criu_cmd(&["dump", "-t", &pid2_s, "-D", &img2, "-o", "dump.log"])?;
+    let (code2, took2, errs2) = criu_cmd(&["dump", "-t", &pid2_s, "-D", &img2, "-o", "dump.log"])?;
     // SAFETY: killing our own child.
     unsafe { libc::kill(pid2, libc::SIGKILL) };
-    reap(pid2);
+    reap_checked(pid2, "the target with its ring open")?;
     let open = match code2 {
         None => {
             return Err(format!(
@@ -669,10 +717,22 @@ fn criu() -> Res {
         Some(0) => {
             return Err("criu dump succeeded with the ring open; it must refuse io_uring".into())
         }
-        Some(c) => format!("dump with the ring open refused: exit {c} in {}", ms(took2)),
+        // CRIU reads the ring's mapping in /proc/<pid>/map_files and
+        // refuses its anon_inode.
+        Some(c) if errs2.contains("anon_inode:[io_uring]") => format!(
+            "dump with the ring open refused: exit {c} in {}: {errs2}",
+            ms(took2)
+        ),
+        Some(c) => {
+            return Err(format!(
+                "criu dump with the ring open exited {c}, but not for the io_uring mapping: {errs2}"
+            ))
+        }
     };
     Ok(format!(
-        "{version}: dump exit 0 in {} (deadline {} s), restore exit 0 in {}, restored process read back its data and exited 0; {open}",
+        "{version}: target had {up} worker(s), 0 left before the dump; dump exit 0 in {} \
+         (deadline {} s), target killed by CRIU; restore exit 0 in {}, restored process read \
+         back its data and exited 0; {open}",
         ms(took),
         CRIU_DEADLINE.as_secs(),
         ms(rtook)
@@ -691,6 +751,11 @@ const SCENARIOS: &[Scenario] = &[
     ("sqpoll", sqpoll),
     ("fork-exec", fork_exec),
     ("busy-close", busy_close),
+    ("defer-taskrun", uses::defer_taskrun),
+    ("registered-fd", uses::registered_fd),
+    ("classes", uses::classes),
+    ("iowq-aff", uses::iowq_aff),
+    ("thread-exit", uses::thread_exit),
     ("criu", criu),
 ];
 
@@ -705,11 +770,13 @@ const STRESS: &[Scenario] = &[
     ("kmemleak", stress::kmemleak),
 ];
 
-/// The regression tests of the two fixes, by fault injection by count
-/// (`faults.rs`; debug kernels only); run only when named.
-const FAULTS: &[Scenario] = &[
+/// The regression tests of the three fixes, which fail on the unpatched
+/// kernel: fault injection by count (`faults.rs`; debug kernels only) and
+/// the task_work order of fix 3 (`create_pending.rs`); run only when named.
+const REGRESSIONS: &[Scenario] = &[
     ("fault-xa", faults::fault_xa),
     ("fault-install", faults::fault_install),
+    ("create-pending", create_pending::create_pending),
 ];
 
 /// The measurements (`make bench`, scripts/bench.sh); run only when named.
@@ -766,6 +833,9 @@ fn init_mode() -> Vec<String> {
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 2 && argv[1] == create_pending::EXIT0 {
+        std::process::exit(0);
+    }
     if argv.len() == 3 && argv[1] == "--child-exec" {
         std::process::exit(child_exec(&argv[2]));
     }
@@ -802,7 +872,7 @@ fn main() {
         if let Some(&s) = SCENARIOS
             .iter()
             .chain(STRESS)
-            .chain(FAULTS)
+            .chain(REGRESSIONS)
             .chain(BENCH)
             .find(|(s, _)| *s == name)
         {
@@ -823,7 +893,7 @@ fn main() {
         SCENARIOS
             .iter()
             .chain(STRESS)
-            .chain(FAULTS)
+            .chain(REGRESSIONS)
             .chain(BENCH)
             .any(|(s, _)| s == n)
     };

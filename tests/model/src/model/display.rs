@@ -157,7 +157,7 @@ impl fmt::Display for TAct {
             ),
             TAct::Close => write!(
                 f,
-                "close(ring): io_ring_exit_work() queues io_tctx_exit_cb on the task"
+                "close(ring), DEFER_TASKRUN: io_ring_exit_work() frees the requests, queues io_tctx_exit_cb on the task"
             ),
             TAct::TwGrab { n } => write!(f, "task_work_run(): takes {n} item(s), newest first"),
             TAct::TctxExit {

@@ -172,7 +172,11 @@ fn task_idle(s: &State, cfg: &Config, out: &mut Vec<Succ>) {
     }
     if open_rings > 0 && s.queued == 0 && !s.work_in_flight() {
         // close(): io_ring_exit_work() waits for the ring's requests, then
-        // queues io_tctx_exit_cb() on the task.
+        // queues io_tctx_exit_cb() on the task. The requests' frees are not
+        // modelled: this is a SINGLE_ISSUER | DEFER_TASKRUN ring, whose
+        // exit work frees them itself (io_cancel_local_task_work()). A
+        // normal ring's requests are freed through the task's task_work,
+        // which would run a pending create_worker_cb() first.
         let mut n = s.clone();
         n.task.closing += 1;
         n.tw_push(Tw::TctxExit);
