@@ -37,9 +37,10 @@ use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, squeue, types, IoUring};
+use io_uring::IoUring;
 
 use crate::implementation::{add_probe, mount_tracefs, write, TRACING};
+use crate::uses::push_open;
 use crate::{clean_start, ms, wait_for, workers, Res, EXIT_BOUND};
 
 /// Long enough for any step of the helper under TCG.
@@ -206,17 +207,6 @@ fn set_fifo(tid: libc::pid_t, prio: i32) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn push_open(ring: &mut IoUring, path: &CString, tag: u64) -> Result<(), String> {
-    let sqe = opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), path.as_ptr())
-        .flags(libc::O_RDONLY)
-        .build()
-        .flags(squeue::Flags::ASYNC)
-        .user_data(tag);
-    // SAFETY: `path` outlives the request: the caller keeps it until the
-    // ring is gone.
-    unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full".to_string())
 }
 
 /// The task whose io-wq is tested; see the module doc.

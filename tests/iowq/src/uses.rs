@@ -180,7 +180,8 @@ pub fn push_open(ring: &mut IoUring, path: &CString, tag: u64) -> Result<(), Str
         .build()
         .flags(squeue::Flags::ASYNC)
         .user_data(tag);
-    // SAFETY: `path` outlives the request (the caller's Fifos).
+    // SAFETY: the caller keeps `path` until the request completed or the
+    // ring is gone.
     unsafe { ring.submission().push(&sqe) }.map_err(|_| "submission queue full".to_string())
 }
 
