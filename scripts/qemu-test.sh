@@ -36,7 +36,10 @@ while [ $# -gt 0 ]; do
 	*) args+=("$1"); shift ;;
 	esac
 done
-timeout=${QEMU_TIMEOUT:-300}
+# A watchdog for a hung guest, not a bound of any test: every scenario
+# has its own. All 14 scenarios, CRIU included, take about 240 s on the
+# debug kernel under TCG alone, and over 300 s beside a kernel build.
+timeout=${QEMU_TIMEOUT:-900}
 tdir=$REPO/tests/iowq
 
 # The scenarios iowq-test runs for these arguments, as its main() picks

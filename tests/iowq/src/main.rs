@@ -756,6 +756,8 @@ const SCENARIOS: &[Scenario] = &[
     ("classes", uses::classes),
     ("iowq-aff", uses::iowq_aff),
     ("thread-exit", uses::thread_exit),
+    ("exec-keep", uses::exec_keep),
+    ("scm-rights", uses::scm_rights),
     ("criu", criu),
 ];
 
@@ -833,6 +835,9 @@ fn init_mode() -> Vec<String> {
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 5 && argv[1] == uses::EXEC_RING {
+        std::process::exit(uses::exec_ring_main(&argv[2], &argv[3], &argv[4]));
+    }
     if argv.len() == 2 && argv[1] == create_pending::EXIT0 {
         std::process::exit(0);
     }

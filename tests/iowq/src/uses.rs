@@ -441,3 +441,254 @@ pub fn thread_exit() -> Res {
         ms(b_gone)
     ))
 }
+
+/// A ring's `io_uring_params`, as hex, to map the ring in another image.
+fn params_hex(ring: &IoUring) -> String {
+    let p: &io_uring::Parameters = ring.params();
+    // SAFETY: Parameters is a transparent wrapper of the plain C struct
+    // io_uring_params; reading its bytes is reading that struct.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (p as *const io_uring::Parameters).cast::<u8>(),
+            std::mem::size_of::<io_uring::Parameters>(),
+        )
+    };
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The ring behind `fd`, mapped with the parameters [`params_hex`] gave.
+fn ring_from(fd: i32, hex: &str) -> Result<IoUring, String> {
+    let n = std::mem::size_of::<io_uring::Parameters>();
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    if bytes.len() != n {
+        return Err(format!(
+            "{} bytes of io_uring_params, expected {n}",
+            bytes.len()
+        ));
+    }
+    // SAFETY: `bytes` is the io_uring_params the kernel filled in for this
+    // ring (params_hex() in the image that set it up), and Parameters is a
+    // transparent wrapper of it ("can be created from any properly
+    // laid-out and initialized memory representation").
+    let params = unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<io_uring::Parameters>()) };
+    // SAFETY: `fd` is an io_uring fd this process owns from now on.
+    unsafe { IoUring::from_fd(fd, params) }.map_err(|e| format!("mapping the inherited ring: {e}"))
+}
+
+/// exec() without fork() while holding a ring: the old image's io-wq goes
+/// at exec, the new image uses the inherited ring, gets a worker of its
+/// own, keeps it, and loses it when it closes the ring. Runs in a child.
+pub fn exec_keep() -> Res {
+    clean_start()?;
+    let mut out = [0; 2];
+    // SAFETY: pipe(2) into a two-element array.
+    if unsafe { libc::pipe(out.as_mut_ptr()) } != 0 {
+        return Err(format!("pipe: {}", errno()));
+    }
+    // SAFETY: single-threaded here (no worker); the child execs or exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let r = (|| -> Result<(), String> {
+            let file = scratch_file("exec")?;
+            let ring = crate::ring_with_worker(&file)?;
+            wait_for(APPEAR_BOUND, || workers() == 1).ok_or("no worker before exec")?;
+            let fd = ring.as_raw_fd();
+            let args: Vec<CString> = [
+                "iowq-test".to_string(),
+                EXEC_RING.to_string(),
+                fd.to_string(),
+                params_hex(&ring),
+                out[1].to_string(),
+            ]
+            .iter()
+            .map(|a| CString::new(a.as_str()).unwrap())
+            .collect();
+            let argv: Vec<*const libc::c_char> = args
+                .iter()
+                .map(|a| a.as_ptr())
+                .chain(std::iter::once(std::ptr::null()))
+                .collect();
+            let exe = CString::new("/proc/self/exe").unwrap();
+            // SAFETY: the ring fd and the pipe stay open across exec; then
+            // execv() with a NULL-terminated argv.
+            unsafe {
+                libc::fcntl(fd, libc::F_SETFD, 0);
+                libc::fcntl(out[1], libc::F_SETFD, 0);
+                libc::execv(exe.as_ptr(), argv.as_ptr());
+            }
+            Err(format!("execv: {}", errno()))
+        })();
+        let msg = format!("FAIL before exec: {}\n", r.err().unwrap_or_default());
+        // SAFETY: writing to our pipe, then leaving.
+        unsafe {
+            libc::write(out[1], msg.as_ptr().cast(), msg.len());
+            libc::_exit(1);
+        }
+    }
+    // SAFETY: the write end is the child's.
+    unsafe { libc::close(out[1]) };
+    let mut text = String::new();
+    {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        // SAFETY: out[0] is ours; File closes it.
+        let _ = unsafe { fs::File::from_raw_fd(out[0]) }.read_to_string(&mut text);
+    }
+    let status = crate::reap(pid);
+    let line = text.lines().next().unwrap_or("").to_string();
+    match line.strip_prefix("OK ") {
+        Some(m) if status == 0 => Ok(m.to_string()),
+        _ => Err(format!(
+            "{} (child status {status:#x})",
+            line.trim_start_matches("FAIL ")
+        )),
+    }
+}
+
+/// `argv[1]` of the image exec_keep() execs.
+pub const EXEC_RING: &str = "--exec-ring";
+
+/// The exec'd image of exec_keep(): `fd` the inherited ring, `hex` its
+/// parameters, `out` the pipe for the result line.
+pub fn exec_ring_main(fd: &str, hex: &str, out: &str) -> i32 {
+    let r = (|| -> Res {
+        let fd: i32 = fd.parse().map_err(|_| "bad fd")?;
+        let old = wait_for(EXIT_BOUND, || workers() == 0)
+            .ok_or("the old image's worker survived exec")?;
+        let mut ring = ring_from(fd, hex)?;
+        let file = scratch_file("exec2")?;
+        async_write(&mut ring, &file, b"after exec\n")?;
+        let up = wait_for(APPEAR_BOUND, || workers() == 1)
+            .ok_or("no worker for the new image on the inherited ring")?;
+        kept(1, "in the new image, the inherited ring open")?;
+        drop(ring);
+        let gone = gone_after("the new image closed the inherited ring")?;
+        Ok(format!(
+            "old image's worker gone {} after exec; the new image's worker on the inherited \
+             ring up in {}, 1 kept {:.1} s, gone {} after close",
+            ms(old),
+            ms(up),
+            IDLE_WAIT.as_secs_f32(),
+            ms(gone)
+        ))
+    })();
+    let line = match &r {
+        Ok(m) => format!("OK {m}\n"),
+        Err(e) => format!("FAIL {e}\n"),
+    };
+    let out: i32 = out.parse().unwrap_or(-1);
+    // SAFETY: writing to the inherited pipe.
+    unsafe { libc::write(out, line.as_ptr().cast(), line.len()) };
+    i32::from(r.is_err())
+}
+
+/// Sends `data` and the fd `fd` over the unix socket `sock`.
+fn send_fd(sock: i32, fd: i32, data: &[u8]) -> Result<(), String> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: msghdr is plain data; the fields set point at live buffers,
+    // and the CMSG macros stay within `cbuf`.
+    let rc = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>(), fd);
+        libc::sendmsg(sock, &msg, 0)
+    };
+    if rc != data.len() as isize {
+        return Err(format!("sendmsg(SCM_RIGHTS): {rc}, {}", errno()));
+    }
+    Ok(())
+}
+
+/// Receives what [`send_fd`] sent: the data and the fd.
+fn recv_fd(sock: i32) -> Result<(Vec<u8>, i32), String> {
+    let mut data = vec![0u8; 1024];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
+    let mut cbuf = vec![0u8; space];
+    // SAFETY: as in send_fd(); the kernel fills the buffers given.
+    let (n, fd) = unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        let n = libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC);
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        let fd = if n > 0 && !c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS {
+            std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>())
+        } else {
+            -1
+        };
+        (n, fd)
+    };
+    if n <= 0 || fd < 0 {
+        return Err(format!("recvmsg(SCM_RIGHTS): {n}, fd {fd}, {}", errno()));
+    }
+    data.truncate(n as usize);
+    Ok((data, fd))
+}
+
+/// A ring fd passed over `SCM_RIGHTS`: the kernel refuses it (EINVAL,
+/// net/core/scm.c: "don't allow io_uring files"), so no other process can
+/// get a ring that way and use it. The control: a pipe fd passes over the
+/// same socket with the same code.
+pub fn scm_rights() -> Res {
+    clean_start()?;
+    let mut sv = [0; 2];
+    // SAFETY: socketpair(2) into a two-element array.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, sv.as_mut_ptr()) } != 0 {
+        return Err(format!("socketpair: {}", errno()));
+    }
+    let mut pipe = [0; 2];
+    // SAFETY: pipe(2) into a two-element array.
+    if unsafe { libc::pipe(pipe.as_mut_ptr()) } != 0 {
+        return Err(format!("pipe: {}", errno()));
+    }
+    let ring = IoUring::new(8).map_err(|e| format!("io_uring_setup: {e}"))?;
+    let control = send_fd(sv[0], pipe[0], b"pipe").and_then(|_| recv_fd(sv[1]));
+    let refused = send_fd(sv[0], ring.as_raw_fd(), b"ring");
+    let errno = errno().raw_os_error();
+    drop(ring);
+    // SAFETY: our fds.
+    unsafe {
+        for fd in [sv[0], sv[1], pipe[0], pipe[1]] {
+            libc::close(fd);
+        }
+    }
+    let (data, fd) = control.map_err(|e| format!("the control, a pipe fd: {e}"))?;
+    // SAFETY: the fd recvmsg() gave us.
+    unsafe { libc::close(fd) };
+    if data != b"pipe" {
+        return Err("the control message came back garbled".into());
+    }
+    match refused {
+        Err(_) if errno == Some(libc::EINVAL) => Ok(
+            "a pipe fd passes over SCM_RIGHTS; the ring fd is refused with EINVAL, so no \
+             other process can receive a ring that way"
+                .into(),
+        ),
+        Err(e) => Err(format!(
+            "sending the ring fd failed, but not with EINVAL: {e}"
+        )),
+        Ok(()) => Err("the kernel let a ring fd pass over SCM_RIGHTS".into()),
+    }
+}
