@@ -40,7 +40,7 @@ use std::time::{Duration, Instant};
 use io_uring::IoUring;
 
 use crate::implementation::{add_probe, mount_tracefs, write, TRACING};
-use crate::uses::push_open;
+use crate::uses::{errno, open_writer, push_open, Fifos};
 use crate::{clean_start, ms, wait_for, workers, Res, EXIT_BOUND};
 
 /// Long enough for any step of the helper under TCG.
@@ -62,25 +62,10 @@ const PROBES: [(&str, &str); 5] = [
 /// `argv[1]` of the spawned child: exit at once (see main()).
 pub const EXIT0: &str = "--exit0";
 
-fn errno() -> std::io::Error {
-    std::io::Error::last_os_error()
-}
-
 pub fn create_pending() -> Res {
     clean_start()?;
-    let dir = std::env::temp_dir().join(format!("iowq-cp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let fifos: Vec<CString> = ["x", "y", "z", "spawn"]
-        .iter()
-        .map(|n| CString::new(dir.join(n).to_string_lossy().as_bytes()).unwrap())
-        .collect();
-    for f in &fifos {
-        // SAFETY: a valid C string.
-        if unsafe { libc::mkfifo(f.as_ptr(), 0o600) } != 0 {
-            return Err(format!("mkfifo {f:?}: {}", errno()));
-        }
-    }
+    // x, y, z: the three opens; 3: the spawned child's.
+    let fifos = Fifos::new("cp", 4)?;
     mount_tracefs()?;
     for (event, func) in PROBES {
         add_probe(&format!("p:iowqcp/{event} {func}"))?;
@@ -98,7 +83,7 @@ pub fn create_pending() -> Res {
     if p == 0 {
         // SAFETY: the read end is ours to close.
         unsafe { libc::close(fds[0]) };
-        let r = task_p(fds[1], &fifos);
+        let r = task_p(fds[1], &fifos.1);
         report(fds[1], &r);
         // SAFETY: leave without running the parent's exit handlers.
         unsafe { libc::_exit(i32::from(r.is_err())) };
@@ -110,7 +95,6 @@ pub fn create_pending() -> Res {
     let _ = unsafe { fs::File::from_raw_fd(fds[0]) }.read_to_string(&mut out);
     let status = crate::reap(p);
     let order = traced_order(p);
-    let _ = fs::remove_dir_all(&dir);
     let lines: Vec<&str> = out.lines().collect();
     if let Some(e) = lines.iter().find_map(|l| l.strip_prefix("FAIL ")) {
         return Err(format!("{e}; traced: {}", order.unwrap_or_else(|e| e)));
@@ -228,7 +212,7 @@ fn task_p(out: i32, fifos: &[CString]) -> Result<String, String> {
     // SAFETY: single-threaded (no worker yet); the child runs task_q().
     let q = unsafe { libc::fork() };
     if q == 0 {
-        let r = task_q(me, ring, &fifos[3]);
+        let r = task_q(me, ring, fifos);
         if let Err(e) = &r {
             report(out, &Err(format!("helper Q: {e}")));
         }
@@ -349,31 +333,8 @@ fn slept_again(p: libc::pid_t, w: libc::pid_t, since: u64, what: &str) -> Result
     Ok(n)
 }
 
-/// Opens FIFO `path` for writing, without blocking, once a reader waits.
-fn open_writer(path: &CString, what: &str) -> Result<(), String> {
-    let mut err = String::new();
-    wait_for(STEP, || {
-        // SAFETY: a valid C string.
-        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
-        if fd >= 0 {
-            // SAFETY: our fd.
-            unsafe { libc::close(fd) };
-            return true;
-        }
-        err = errno().to_string();
-        false
-    })
-    .map(|_| ())
-    .ok_or_else(|| format!("no reader on {what}: {err}"))
-}
-
 /// Helper Q, a fork of P holding the ring; see the module doc.
-fn task_q(p: libc::pid_t, ring: IoUring, spawn: &CString) -> Result<(), String> {
-    let dir = std::path::Path::new(spawn.to_str().unwrap())
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let fifo = |n: &str| CString::new(dir.join(n).to_string_lossy().as_bytes()).unwrap();
+fn task_q(p: libc::pid_t, ring: IoUring, fifos: &[CString]) -> Result<(), String> {
     // Off P's CPU, if there is another.
     // SAFETY: cpu_set_t is plain data; CPU_SET writes into it.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -387,11 +348,11 @@ fn task_q(p: libc::pid_t, ring: IoUring, spawn: &CString) -> Result<(), String> 
         .ok_or("task P did not go to sleep in posix_spawn()")?;
     let w = worker_of(p).ok_or("task P has no worker")?;
     let n = voluntary_switches(p, w);
-    open_writer(&fifo("x"), "the first FIFO")?;
+    open_writer(&fifos[0], STEP, "the first FIFO")?;
     let n = slept_again(p, w, n, "in the second FIFO open")?;
-    open_writer(&fifo("y"), "the second FIFO")?;
+    open_writer(&fifos[1], STEP, "the second FIFO")?;
     let n = slept_again(p, w, n, "in the third FIFO open")?;
-    open_writer(&fifo("z"), "the third FIFO")?;
+    open_writer(&fifos[2], STEP, "the third FIFO")?;
     slept_again(p, w, n, "idle")?;
     // The last references to the ring: the fd and the mappings of the
     // rings, which Q inherited.
@@ -400,5 +361,5 @@ fn task_q(p: libc::pid_t, ring: IoUring, spawn: &CString) -> Result<(), String> 
     if state(p, Some(p)) != Some('D') {
         return Err("task P left vfork() before the ring's exit work ran".into());
     }
-    open_writer(spawn, "the spawn FIFO")
+    open_writer(&fifos[3], STEP, "the spawn FIFO")
 }

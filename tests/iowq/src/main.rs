@@ -447,7 +447,7 @@ fn busy_close() -> Res {
     // The worker can leave only once its open was interrupted.
     let gone = wait_for(EXIT_BOUND, || workers() == 0).ok_or_else(|| {
         format!(
-            "{} workers left {} after a busy close: the open was not interrupted",
+            "{} workers left {} after a busy close (still blocked in the open, or kept idle)",
             workers(),
             ms(EXIT_BOUND)
         )

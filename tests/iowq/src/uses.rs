@@ -17,8 +17,27 @@ use crate::{
     IDLE_WAIT,
 };
 
-fn errno() -> std::io::Error {
+pub fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
+}
+
+/// Opens FIFO `path` for writing, without blocking, as soon as a reader
+/// waits on it (within `bound`): that lets the reader's open complete.
+pub fn open_writer(path: &CString, bound: Duration, what: &str) -> Result<(), String> {
+    let mut err = String::new();
+    wait_for(bound, || {
+        // SAFETY: a valid C string.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
+        if fd >= 0 {
+            // SAFETY: our fd.
+            unsafe { libc::close(fd) };
+            return true;
+        }
+        err = errno().to_string();
+        false
+    })
+    .map(|_| ())
+    .ok_or_else(|| format!("no reader on {what}: {err}"))
 }
 
 /// The worker count after [`IDLE_WAIT`] must be `want`.
@@ -149,20 +168,9 @@ impl Fifos {
         Ok(Fifos(dir, v))
     }
 
-    /// Lets the blocked open of FIFO `i` complete: opens it for writing
-    /// once its reader waits.
+    /// Lets the blocked open of FIFO `i` complete.
     fn release(&self, i: usize) -> Result<(), String> {
-        wait_for(APPEAR_BOUND, || {
-            // SAFETY: a valid C string.
-            let fd = unsafe { libc::open(self.1[i].as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
-            if fd >= 0 {
-                // SAFETY: our fd.
-                unsafe { libc::close(fd) };
-            }
-            fd >= 0
-        })
-        .map(|_| ())
-        .ok_or_else(|| format!("no reader on FIFO {i}"))
+        open_writer(&self.1[i], APPEAR_BOUND, &format!("FIFO {i}"))
     }
 }
 
