@@ -24,8 +24,9 @@ help:
 	@echo "make qemu-test     userspace scenarios (CRIU too) on the Rust kernel under QEMU"
 	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels"
 	@echo "make stress        stress programs on the kernel with the bug detectors (LONG=1: 20 min; KCSAN=1)"
-	@echo "make bench         Rust vs C, interleaved in one run: table, results file, CDF plot in out/"
-	@echo "                   (AA=1: the C kernel against itself, the noise floor; ROUNDS=N)"
+	@echo "make bench         Rust vs C by instruction counts (QEMU -icount), interleaved in one run:"
+	@echo "                   table, results file, CDF plot in out/ (AA=1: the C kernel against"
+	@echo "                   itself, the noise floor; TCG=1: wall time instead; ROUNDS=N)"
 	@echo "make min-toolchain build the series with the kernel's minimum rustc/bindgen (a Debian root)"
 	@echo "make model         model-check the exit-on-idle protocol on the host with the series' Rust core"
 	@echo "make mutants       break the series one way at a time; KUnit and the scenarios must notice"
@@ -64,7 +65,7 @@ stress: worktree
 	@$(S)/stress.sh
 
 bench: worktree
-	@$(S)/bench.sh $(if $(AA),--aa)
+	@$(S)/bench.sh $(if $(AA),--aa) $(if $(TCG),--tcg)
 
 demo: worktree
 	@$(S)/demo.sh

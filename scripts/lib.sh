@@ -9,6 +9,14 @@
 
 set -euo pipefail
 
+# --help of every script that sources this file: its header comment.
+case "${1:-}" in
+--help | -h)
+	sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+	exit 0
+	;;
+esac
+
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BASE=${BASE:-v7.3.4}
 BASE_DIR=$REPO/bases/$BASE

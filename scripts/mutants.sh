@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Mutation run: break the series on purpose, one way at a time, and require
 # the tests to notice.  Each mutant is an edit of the tree's working copy
-# (the series' Rust core, its C shims, or one of the three fixes undone),
-# built incrementally in config kunit's build dir, then run through KUnit
-# and, if KUnit passes, through the guest scenarios that should catch it.
+# (the series' Rust core, its C shims, one of the three fixes undone, or
+# kernel code a scenario depends on), built incrementally in config kunit's
+# build dir, then run through KUnit and, if KUnit passes, through the guest
+# scenarios that should catch it: its own list, or the default one.
 # A mutant that nothing kills is a missing test.  Prints the table
 # mutant -> what killed it; exits non-zero if any survived.  The tree is
 # restored afterwards, also on an interruption.
@@ -13,48 +14,73 @@
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
-# name|file|perl substitution (applied with -0: the whole file is one string)
+# name|file|scenarios that must fail (empty: the default list)|perl
+# substitution (applied with -0: the whole file is one string)
 MUTANTS=(
-	'verdict-ignores-eoi|io_uring/io_wq_idle_state.rs|s/if matches!\(w\.state, IdleState::ExitOnIdle\)\n(\s*)\|\|/if false\n$1||/'
-	'verdict-ignores-create|io_uring/io_wq_idle_state.rs|s/    if w\.create_pending \{\n        return Verdict::Stay;\n    \}\n//'
-	'no-wake-on-entry|io_uring/io_wq_idle_state.rs|s/matches!\(to, IdleState::ExitOnIdle\) && old & EXIT_ON_IDLE == 0/false/'
-	'tctx-never-enters|io_uring/io_wq_idle_state.rs|s/TctxEvent::NodeRemoved if no_rings => Some\(IdleState::ExitOnIdle\)/TctxEvent::NodeRemoved if no_rings => None/'
-	'tctx-never-leaves|io_uring/io_wq_idle_state.rs|s/TctxEvent::NodeAdded => Some\(IdleState::KeepAlive\)/TctxEvent::NodeAdded => None/'
-	'state-bits-lost|io_uring/io_wq_idle.rs|s/state\.fetch_or\(io_wq_idle_state::EXIT_ON_IDLE, Full\)/state.xchg(io_wq_idle_state::EXIT_ON_IDLE, Full)/'
-	'shim-ignores-entry|io_uring/tctx.c|s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
-	'fix1-undone|io_uring/tctx.c|s/(\tret = io_tctx_install_node\(ctx, tctx\);\n)/\tif (IS_ENABLED(CONFIG_IO_WQ_IDLE_RUST))\n\t\tio_tctx_update_idle(tctx, IO_TCTX_NODE_ADDED, false);\n$1/'
-	'fix2-undone|io_uring/tctx.c|s/io_tctx_update_idle\(tctx, IO_TCTX_NODE_REMOVED,\n(\s*)io_tctx_no_nodes\(tctx\)\)/io_tctx_update_idle(tctx, IO_TCTX_NODE_REMOVED,\n$1xa_empty(\&tctx->xa))/'
-	'fix3-undone|io_uring/io-wq.c|s/\tif \(test_bit\(IO_WQ_BIT_EXIT_ON_IDLE, &wq->state\)\)\n\t\twake_up_process\(worker->task\);\n//'
+	'verdict-ignores-eoi|io_uring/io_wq_idle_state.rs||s/if matches!\(w\.state, IdleState::ExitOnIdle\)\n(\s*)\|\|/if false\n$1||/'
+	'verdict-ignores-create|io_uring/io_wq_idle_state.rs||s/    if w\.create_pending \{\n        return Verdict::Stay;\n    \}\n//'
+	'no-wake-on-entry|io_uring/io_wq_idle_state.rs||s/matches!\(to, IdleState::ExitOnIdle\) && old & EXIT_ON_IDLE == 0/false/'
+	'tctx-never-enters|io_uring/io_wq_idle_state.rs||s/TctxEvent::NodeRemoved if no_rings => Some\(IdleState::ExitOnIdle\)/TctxEvent::NodeRemoved if no_rings => None/'
+	'tctx-never-leaves|io_uring/io_wq_idle_state.rs||s/TctxEvent::NodeAdded => Some\(IdleState::KeepAlive\)/TctxEvent::NodeAdded => None/'
+	'state-bits-lost|io_uring/io_wq_idle.rs||s/state\.fetch_or\(io_wq_idle_state::EXIT_ON_IDLE, Full\)/state.xchg(io_wq_idle_state::EXIT_ON_IDLE, Full)/'
+	'shim-ignores-entry|io_uring/tctx.c||s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
+	'fix1-undone|io_uring/tctx.c||s/(\tret = io_tctx_install_node\(ctx, tctx\);\n)/\tif (IS_ENABLED(CONFIG_IO_WQ_IDLE_RUST))\n\t\tio_tctx_update_idle(tctx, IO_TCTX_NODE_ADDED, false);\n$1/'
+	'fix2-undone|io_uring/tctx.c||s/io_tctx_update_idle\(tctx, IO_TCTX_NODE_REMOVED,\n(\s*)io_tctx_no_nodes\(tctx\)\)/io_tctx_update_idle(tctx, IO_TCTX_NODE_REMOVED,\n$1xa_empty(\&tctx->xa))/'
+	'fix3-undone|io_uring/io-wq.c||s/\tif \(test_bit\(IO_WQ_BIT_EXIT_ON_IDLE, &wq->state\)\)\n\t\twake_up_process\(worker->task\);\n//'
+	# Negative controls of single scenarios' assertions: each breaks what
+	# one scenario checks, and only that scenario is run.
+	'criu-shim-ignores-entry|io_uring/tctx.c|criu|s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
+	'aff-exit-mask-lost|io_uring/io-wq.c|iowq-aff|s/exit_mask = !cpumask_test_cpu\(raw_smp_processor_id\(\),\n\t*wq->cpu_mask\);/exit_mask = false;/'
+	'no-keepalive|io_uring/io-wq.c|bench-churn|s/acct->nr_workers, READ_ONCE\(wq->state\)/acct->nr_workers + 1, READ_ONCE(wq->state)/'
+	'scm-passes-io_uring|net/core/scm.c|scm-rights|s/if \(io_is_uring_fops\(file\)\) \{/if (0 \&\& io_is_uring_fops(file)) {/'
 )
 # The scenarios a mutant that KUnit misses must fail.
 SCENARIOS=(lifecycle two-rings fault-xa fault-install create-pending)
 
 case ${1:-} in
 -h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
---list) printf '%s\n' "${MUTANTS[@]}" | cut -d'|' -f1,2 | tr '|' '\t'; exit 0 ;;
+--list) printf '%s\n' "${MUTANTS[@]}" | awk -F'|' '{ printf "%-24s %-28s %s\n", $1, $2, ($3 == "" ? "default scenarios" : $3) }'; exit 0 ;;
 esac
 need_tree
 [ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
 	die "$KSRC has uncommitted changes; commit or stash them first (the mutants edit its working copy)"
 want=("$@")
+for w in ${want[@]+"${want[@]}"}; do
+	printf '%s\n' "${MUTANTS[@]}" | cut -d'|' -f1 | grep -qx -- "$w" ||
+		die "no mutant named '$w'; scripts/mutants.sh --list names them"
+done
 
-restore() { git -C "$KSRC" checkout -q -- io_uring; }
+restore() { git -C "$KSRC" checkout -q -- .; }
 trap restore EXIT
 
+# scenarios_of <4th field>: the scenarios a mutant must fail; qemu_args:
+# the same with the Debian userland when CRIU is among them.
+scenarios_of() { if [ -n "$1" ]; then echo "$1"; else echo "${SCENARIOS[*]}"; fi; }
+qemu_args() { [[ " $* " != *" criu "* ]] || echo --rootfs sid; echo "$@"; }
+
 # The same tests must pass without a mutant: a test that fails anyway
-# would "kill" every mutant.
+# would "kill" every mutant.  All the scenarios the chosen mutants use.
+all=()
+for m in "${MUTANTS[@]}"; do
+	IFS='|' read -r name _ list _ <<<"$m"
+	[ ${#want[@]} = 0 ] || [[ " ${want[*]} " == *" $name "* ]] || continue
+	for sc in $(scenarios_of "$list"); do
+		[[ " ${all[*]:-} " == *" $sc "* ]] || all+=("$sc")
+	done
+done
 restore
-say "baseline: the series as it is must pass what the mutants must fail"
+say "baseline: the series as it is must pass what the mutants must fail: ${all[*]}"
 base_log=$CACHE/logs/mutant-baseline.log
 mkdir -p "$(dirname "$base_log")"
+# shellcheck disable=SC2046 # word splitting of qemu_args is intended
 { "$S/build.sh" kunit bzImage && "$S/kunit.sh" &&
-	"$S/qemu-test.sh" --no-build --expect-rust "${SCENARIOS[@]}"; } >"$base_log" 2>&1 ||
-	die "the series itself fails KUnit or ${SCENARIOS[*]} (log: $base_log); fix that first"
+	"$S/qemu-test.sh" --no-build --expect-rust $(qemu_args "${all[@]}"); } >"$base_log" 2>&1 ||
+	die "the series itself fails KUnit or ${all[*]} (log: $base_log); fix that first"
 
 results=()
 survivors=0
 for m in "${MUTANTS[@]}"; do
-	IFS='|' read -r name file expr <<<"$m"
+	IFS='|' read -r name file list expr <<<"$m"
 	[ ${#want[@]} = 0 ] || [[ " ${want[*]} " == *" $name "* ]] || continue
 	restore
 	perl -0pi -e "$expr" "$KSRC/$file"
@@ -64,11 +90,12 @@ for m in "${MUTANTS[@]}"; do
 	log=$CACHE/logs/mutant-$name.log
 	mkdir -p "$(dirname "$log")"
 	killed=
+	# shellcheck disable=SC2046 # word splitting of qemu_args is intended
 	if ! "$S/build.sh" kunit bzImage >"$log" 2>&1; then
 		killed="the build"
 	elif ! "$S/kunit.sh" >>"$log" 2>&1; then
 		killed="KUnit: $(grep -m1 -oE '\[FAILED\] [a-z_]+' "$log" || echo failed)"
-	elif ! "$S/qemu-test.sh" --no-build --expect-rust "${SCENARIOS[@]}" >>"$log" 2>&1; then
+	elif ! "$S/qemu-test.sh" --no-build --expect-rust $(qemu_args $(scenarios_of "$list")) >>"$log" 2>&1; then
 		killed="scenarios: $(grep -m1 -oE '^FAIL [a-z-]+' "$log" || grep -m1 '^error: ' "$log" | cut -c1-60)"
 	fi
 	if [ -n "$killed" ]; then

@@ -8,6 +8,10 @@
 #          worktree of the base tag next to the tree)
 # Each run checks which implementation is running (/proc/config.gz and
 # /proc/kallsyms).  All three must pass.
+# Then the regression tests of the fixes (fault-xa, fault-install,
+# create-pending), the negative control of the fixes: each must PASS on the
+# Rust kernel and FAIL on the unpatched base (config base has fault
+# injection for them; config norust has not, so the c row skips them).
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
@@ -32,7 +36,31 @@ for row in "rust kunit --expect-rust" "c norust --expect-c" "base base --expect-
 	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
 done
 
-printf '\n%-5s %-10s %-5s %s\n' kernel scenario result numbers
-awk '{ k = $1; r = $2; s = $3; sub(/:$/, "", s); $1 = $2 = $3 = ""; printf "%-5s %-10s %-5s %s\n", k, s, r, substr($0, 4) }' "$results"
-[ $fail = 0 ] || die "a scenario failed on at least one kernel (table above; logs under $CACHE/run/)"
-say "all scenarios pass on the Rust, C-option and unpatched base kernels"
+# The fixes' regression tests: PASS with the series, FAIL without it.
+regs=(fault-xa fault-install create-pending)
+for row in "rust kunit PASS" "base base FAIL"; do
+	set -- $row
+	name=$1 config=$2 want=$3
+	src=$KSRC
+	[ "$name" != base ] || src=$base_src
+	rc=0
+	out=$(KSRC=$src "$S/qemu-test.sh" --config "$config" --no-build --log "$CACHE/run/$config/regressions.log" "${regs[@]}" 2>&1) || rc=$?
+	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
+	for r in "${regs[@]}"; do
+		if ! echo "$out" | grep -q "^$want $r: "; then
+			fail=1
+			echo "regression test $r on the $name kernel: expected $want, got: $(echo "$out" | grep -m1 -E "^(PASS|FAIL) $r: " || echo 'no result line')" >&2
+		fi
+	done
+	# The base row fails by design; it must not fail for another reason.
+	if [ "$want" = FAIL ] && ! echo "$out" | grep -q "^error: iowq-test: 0 passed, ${#regs[@]} failed"; then
+		fail=1
+		echo "the $name kernel's regression run ended otherwise than with its ${#regs[@]} tests failing: $(echo "$out" | grep -m1 '^error:' || echo 'no error')" >&2
+	fi
+	[ "$want" = FAIL ] || [ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
+done
+
+printf '\n%-5s %-14s %-5s %s\n' kernel scenario result numbers
+awk '{ k = $1; r = $2; s = $3; sub(/:$/, "", s); $1 = $2 = $3 = ""; printf "%-5s %-14s %-5s %s\n", k, s, r, substr($0, 4) }' "$results"
+[ $fail = 0 ] || die "a scenario failed on at least one kernel, or a regression test passed on the unpatched base (table above; logs under $CACHE/run/)"
+say "all scenarios pass on the Rust, C-option and unpatched base kernels; the fixes' regression tests pass on Rust and fail on the base"

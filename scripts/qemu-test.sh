@@ -4,14 +4,17 @@
 # and run them:
 #
 #   scripts/qemu-test.sh [--config NAME] [--rootfs sid] [--no-build] [--log FILE]
-#                        [--expect-rust|--expect-c] [scenario|--option=value...]
+#                        [--icount] [--expect-rust|--expect-c] [scenario|--option=value...]
 #   scripts/qemu-test.sh --check-log FILE [--expect-rust|--expect-c] [scenario...]
 #
 # --rootfs sid adds a Debian sid userland (scripts/guest-rootfs.sh) under the
 # test binary, for the criu scenario.  --no-build boots the kernel as last
 # built (scripts/bench.sh boots the same two kernels many times).  --log
-# keeps the console log in FILE.  QEMU_MEM (MiB) and QEMU_TIMEOUT (s)
-# override the defaults.
+# keeps the console log in FILE.  --icount boots one vCPU under TCG with
+# -icount shift=0,sleep=off: the guest clock advances one nanosecond per
+# instruction executed (and jumps to the next timer when the vCPU idles),
+# so a guest-side timing is an instruction count (scripts/bench.sh).
+# QEMU_MEM (MiB) and QEMU_TIMEOUT (s) override the defaults.
 # The tests (tests/iowq, a Cargo crate) are built statically and packed
 # into an initramfs with the kernel's own usr/gen_init_cpio.  The console
 # log is kept.  A boot failure, a hang past the deadline, a failed test, or
@@ -25,6 +28,7 @@ rootfs=
 build=1
 log=
 check_log=
+icount=
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -33,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=; shift ;;
 	--log) log=$2; shift 2 ;;
 	--check-log) check_log=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	*) args+=("$1"); shift ;;
 	esac
 done
@@ -150,11 +155,16 @@ fi
 log=${log:-$run/console.log}
 mkdir -p "$(dirname "$log")"
 a=$(IFS=,; echo "${args[*]:-}")
-say "booting $config under QEMU (TCG): iowq-test ${args[*]:-(all scenarios)}; console log: $log"
+# icount runs the vCPUs in one host thread: one vCPU, so each instruction
+# counted is the guest's one CPU.
+accel=(-accel tcg -smp 2)
+# shellcheck disable=SC2054 # the commas are QEMU's sub-option syntax
+[ -z "$icount" ] || accel=(-accel tcg -icount shift=0,sleep=off -smp 1)
+say "booting $config under QEMU (${accel[*]}): iowq-test ${args[*]:-(all scenarios)}; console log: $log"
 start=$SECONDS
 rc=0
-timeout --foreground -k 10 "$timeout" qemu-system-x86_64 -accel tcg -nodefaults -display none \
-	-m "$mem" -smp 2 -no-reboot -serial stdio \
+timeout --foreground -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -nodefaults -display none \
+	-m "$mem" -no-reboot -serial stdio \
 	-kernel "$O/arch/x86/boot/bzImage" -initrd "$initrd" \
 	-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 iowq.args=$a" \
 	</dev/null >"$log" 2>&1 || rc=$?

@@ -11,7 +11,24 @@
 #   LONG=1 scripts/stress.sh     long profile: 240 s per program (20 min)
 #   KCSAN=1 scripts/stress.sh    the same on the KCSAN kernel (config 'kcsan')
 #   STRESS_SECS=N                N seconds per program instead
+#   scripts/stress.sh --negative the negative control of the programs'
+#                                fdinfo check: with --stress-miscount every
+#                                ring claims one completion too many, and
+#                                the storm program must fail on it
 . "$(dirname "$0")/lib.sh"
+
+if [ "${1:-}" = --negative ]; then
+	log=$CACHE/run/stress-negative.log
+	say "stress negative control: storm with --stress-miscount must fail the fdinfo check"
+	if QEMU_MEM=2048 "$(dirname "$0")/qemu-test.sh" --config kunit --log "$log" storm \
+		--stress-secs=5 --stress-miscount >/dev/null 2>&1; then
+		die "storm passed with --stress-miscount: Ring::close() in tests/iowq/src/stress/ring.rs no longer compares the ring's fdinfo with its own counts (log: $log)"
+	fi
+	line=$(grep -m1 "^FAIL storm: .*fdinfo (.*) disagrees with the program" "$log") ||
+		die "storm failed with --stress-miscount, but not on the fdinfo check (log: $log): $(grep -m1 -E '^FAIL |^error' "$log" || tail -n1 "$log")"
+	say "refused as it should be: ${line:0:240}"
+	exit 0
+fi
 
 secs=${STRESS_SECS:-$([ -n "${LONG:-}" ] && echo 240 || echo 25)}
 programs=(storm races limits signals faults kmemleak)

@@ -53,7 +53,10 @@ run_step() {
 		"$S/qemu-test.sh" --config bench_c --rootfs sid --expect-c
 		"$S/qemu-test.sh" --config bench_c --no-build --expect-c create-pending
 		;;
-	stress) "$S/stress.sh" ;;
+	stress)
+		"$S/stress.sh"
+		"$S/stress.sh" --negative
+		;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
 	model) "$S/model.sh" ;;
 	min-toolchain)
