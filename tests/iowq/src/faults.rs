@@ -299,9 +299,12 @@ fn close_then_fail(
         .find(|(_, c)| c.starts_with("iou-wrk-"))
         .map(|(tid, _)| tid)
         .ok_or("no iou-wrk thread to hold off its CPU")?;
-    if state_of(&worker) != Some('S') {
+    // The write's completion woke this thread on the worker's CPU, and it
+    // may have run before the worker went back to sleep: wait for that.
+    if wait_for(EXIT_WORK, || state_of(&worker) == Some('S')).is_none() {
         return Err(format!(
-            "worker {worker} is not asleep before the close: {:?}",
+            "worker {worker} not asleep {} ms after its write completed: {:?}",
+            EXIT_WORK.as_millis(),
             state_of(&worker)
         ));
     }
