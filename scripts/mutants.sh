@@ -53,7 +53,7 @@ done
 restore() { git -C "$KSRC" checkout -q -- .; }
 trap restore EXIT
 
-# scenarios_of <4th field>: the scenarios a mutant must fail; qemu_args:
+# scenarios_of <3rd field>: the scenarios a mutant must fail; qemu_args:
 # the same with the Debian userland when CRIU is among them.
 scenarios_of() { if [ -n "$1" ]; then echo "$1"; else echo "${SCENARIOS[*]}"; fi; }
 qemu_args() { [[ " $* " != *" criu "* ]] || echo --rootfs sid; echo "$@"; }
