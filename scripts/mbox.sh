@@ -7,7 +7,6 @@
 #   scripts/mbox.sh [dir]      default: out/, files <base>-<series>.mbox
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in -h | --help) sed -n '3,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 outdir=${1:-$REPO/out}
 "$(dirname "$0")/fetch-base.sh"
 mkdir -p "$outdir"

@@ -22,10 +22,6 @@
 . "$(dirname "$0")/lib.sh"
 
 case ${1:-} in
--h | --help)
-	sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'
-	exit 0
-	;;
 --root-only | --negative | "") ;;
 *) die "unknown argument '$1'; see $0 --help" ;;
 esac

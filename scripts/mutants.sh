@@ -38,7 +38,6 @@ MUTANTS=(
 SCENARIOS=(lifecycle two-rings fault-xa fault-install create-pending)
 
 case ${1:-} in
--h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 --list) printf '%s\n' "${MUTANTS[@]}" | awk -F'|' '{ printf "%-24s %-28s %s\n", $1, $2, ($3 == "" ? "default scenarios" : $3) }'; exit 0 ;;
 esac
 need_tree

@@ -14,6 +14,30 @@ use std::time::{Duration, Instant};
 /// ring claims one completion more than it reaped.
 pub(super) static MISCOUNT: AtomicBool = AtomicBool::new(false);
 
+/// A ring's fdinfo with its counters. io_uring_show_fdinfo() prints them
+/// only if it gets the ring's uring_lock with a trylock, so a read while a
+/// worker holds it shows none: read again, for up to `FDINFO_WAIT`.
+fn read_fdinfo(fd: i32) -> Result<String, String> {
+    let path = format!("/proc/self/fdinfo/{fd}");
+    let start = Instant::now();
+    loop {
+        let info = fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        if info.lines().any(|l| l.starts_with("SqHead:")) {
+            return Ok(info);
+        }
+        if start.elapsed() > FDINFO_WAIT {
+            return Err(format!(
+                "{path} of an io_uring had no SqHead for {} ms: its uring_lock was held \
+                 all that time",
+                FDINFO_WAIT.as_millis()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+const FDINFO_WAIT: Duration = Duration::from_secs(2);
+
 /// Requests one ring may have outstanding (its CQ holds twice as many).
 pub(super) const SLOTS: usize = 32;
 /// A request that has not completed this long after submission is a hang.
@@ -343,11 +367,11 @@ impl Ring {
         if injecting {
             super::set_make_it_fail(false)?;
         }
-        let info = fs::read_to_string(format!("/proc/self/fdinfo/{fd}"));
+        let info = read_fdinfo(fd);
         if injecting {
             super::set_make_it_fail(true)?;
         }
-        let info = info.map_err(|e| format!("/proc/self/fdinfo/{fd}: {e}"))?;
+        let info = info?;
         let field = |name: &str| -> Result<u32, String> {
             info.lines()
                 .find_map(|l| {
