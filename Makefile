@@ -9,11 +9,12 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test clean min-toolchain model mutants
+	resign stress bench test test-lts clean min-toolchain model mutants
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
 	@echo "make test          every test (what CI runs)"
+	@echo "make test-lts      the tests of the 6.12 LTS series (BASE=v6.12.117 make test)"
 	@echo "make setup         install the toolchain, fetch the base tree"
 	@echo "make tree          working kernel tree = base + git am patches/"
 	@echo "make build         build the KUnit kernel (CONFIG_RUST=y)"
@@ -101,6 +102,10 @@ resign: setup
 
 test:
 	@$(S)/test.sh
+
+# The long-term base's series (bases/v6.12.117): its own steps (TEST_STEPS).
+test-lts:
+	@BASE=v6.12.117 $(S)/test.sh
 
 clean:
 	@$(S)/clean.sh

@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # The checks a maintainer or a bot would run on the series:
 #
-#   meta         Signed-off-by of the author, subject prefixes, cover letter
-#                (base-commit, changelog, testing, every file listed)
+#   meta         Signed-off-by of the author, subject prefixes, Fixes: and
+#                Cc: stable on fixes, "commit <sha> upstream." on stable
+#                backports, cover letter (base-commit, changelog, testing,
+#                every file listed)
 #   checkpatch   scripts/checkpatch.pl --strict on every patch: no error,
 #                no warning, no check
 #   docs         the .rst files the series adds or changes parse cleanly
 #   rustfmt      make rustfmtcheck
 #   clippy       CLIPPY=1 on the series' Rust object: no warning
 #   w1           W=1 on the io_uring objects: no warning in io_uring/
-#   bisect       every prefix of the series builds with the Rust option on
-#                (config kunit) and with CONFIG_RUST=n (config norust)
+#   bisect       every prefix of the series builds with each config of
+#                BISECT_CONFIGS (v7.3.4: the Rust option on, config kunit,
+#                and CONFIG_RUST=n, config norust)
 #
 #   scripts/check.sh [check...]     default: all of them, in that order
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +54,10 @@ check_checkpatch() {
 	# (tests/checkpatch-maintainers-broken.sh).
 	local f files secs covered=()
 	files=${CHECKPATCH_FILES:-$(kgit diff --name-only --diff-filter=A "$BASE_TAG" series)}
-	[ -n "$files" ] || { echo "  no new files found in $BASE_TAG..series to check against MAINTAINERS" >&2; bad=1; }
+	# The primary base's series adds files: finding none means the check
+	# looks in the wrong place.  Another base's may add none (6.12's C).
+	[ -n "$files" ] || [ "${NEW_FILES_IN_REPO:-0}" = 0 ] ||
+		{ echo "  no new files found in $BASE_TAG..series to check against MAINTAINERS" >&2; bad=1; }
 	for f in $files; do
 		if ! secs=$(printf 'diff --git a/%s b/%s\n' "$f" "$f" | (cd "$KSRC" && perl scripts/get_maintainer.pl \
 			--no-git --no-git-fallback --no-email --no-l --no-keywords --subsystem)); then
@@ -66,7 +72,7 @@ check_checkpatch() {
 	done
 	[ $bad = 0 ] || die "checkpatch.pl --strict or the MAINTAINERS check complains (above)"
 	say "checkpatch --strict: 0 errors, 0 warnings, 0 checks on $(series_patches | wc -l) patches"
-	say "MAINTAINERS: ${covered[*]}"
+	say "MAINTAINERS: ${covered[*]:-the series adds no file}"
 }
 
 check_rustfmt() {
@@ -142,19 +148,21 @@ check_bisect() {
 			say "bisect: patch $((n - i + 1))/$n: $subj (no $opts yet)"
 			absent=$opts
 		fi
-		for cfg in kunit norust; do
+		for cfg in $BISECT_CONFIGS; do
 			KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" bzImage >/dev/null ||
 				die "patch $((n - i + 1))/$n ($subj) does not build with config $cfg"
 		done
 	done
 	kgit checkout -q series
 	trap - EXIT
-	say "bisect: all $n prefixes build with configs kunit and norust ($((SECONDS - start)) s)"
+	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s)"
 }
 
 # What a maintainer's scripts and bots look at besides the code.
 check_meta() {
-	local set dir cover p name bad=0 from subj raw files prefix f want n_before=0 n_prereq
+	local set dir cover p name bad=0 from subj raw files prefix f want n_before=0 n_prereq tmp_body
+	tmp_body=$(mktemp)
+	trap 'rm -f "$tmp_body"' RETURN
 	for set in "${SERIES_SETS[@]}"; do
 		dir=$(set_dir "$set") cover=$SERIES_DIR/$(set_dir "$set")/0000-cover-letter.patch
 		want=$(set_prefix "$set")
@@ -186,6 +194,13 @@ check_meta() {
 					{ echo "  $name: no Fixes: <12-char hash> (\"subject\") tag" >&2; bad=1; }
 				grep -qx 'Cc: stable@vger.kernel.org' "$p" ||
 					{ echo "  $name: no Cc: stable@vger.kernel.org" >&2; bad=1; }
+			fi
+			# Stable backports say which upstream commit they are, in the
+			# first line of the body, as stable-kernel-rules.rst asks.
+			if [[ $dir == *-stable ]]; then
+				git mailinfo "$tmp_body" /dev/null <"$p" >/dev/null
+				sed -n '/./{p;q}' "$tmp_body" | grep -Eqx 'commit [0-9a-f]{40} upstream\.' ||
+					{ echo "  $name: a stable backport whose body does not start with 'commit <40-char sha> upstream.'" >&2; bad=1; }
 			fi
 			# Subject prefixes as in upstream history: "io_uring/<file>: ",
 			# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ".

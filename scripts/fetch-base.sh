@@ -21,7 +21,7 @@ need_disk "$CACHE" 8
 
 
 if [ ! -f "$DEB" ]; then
-	uri=$(mirror_uri)
+	uri=$(mirror_uri "$DEB_SUITE")
 	mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$DEBS"
 	echo "deb $uri $DEB_SUITE main" >"$APT/sources.list"
 	aptopts=(-o Dir::Etc::sourcelist="$APT/sources.list" -o Dir::Etc::sourceparts=/nonexistent

@@ -127,9 +127,27 @@ series_tree() {
 }
 
 # The Debian mirror this machine's apt already uses; no host name is written
-# anywhere in this repository.
+# anywhere in this repository.  mirror_uri <suite>: the URI of the source
+# that lists <suite> (the security suites live in an archive of their own);
+# without one, or for a suite no source lists (an extra suite such as
+# trixie-backports), the machine's main Debian mirror.
 mirror_uri() {
-	local uri=
+	local suite=${1:-} uri=
+	if [ -n "$suite" ]; then
+		if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+			uri=$(awk -v s="$suite" '/^URIs:/ { u = $2 }
+				/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s && u) { print u; exit } }' \
+				/etc/apt/sources.list.d/*.sources | head -n1 || true)
+		fi
+		if [ -z "$uri" ]; then
+			uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+				awk -v s="$suite" '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /:\/\// && $(i + 1) == s) { print $i; exit } }' || true)
+		fi
+		if [ -z "$uri" ] && [[ $suite == *-security ]]; then
+			die "suite $suite is in Debian's security archive, which this machine's apt sources do not list; add it (deb <security mirror> $suite main) and rerun"
+		fi
+		[ -z "$uri" ] || { echo "$uri"; return 0; }
+	fi
 	if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
 		# deb822: the URIs: line of a stanza whose suites name a Debian release.
 		uri=$(awk '/^URIs:/ { u = $2 } /^Suites:/ && / (bookworm|trixie|sid|stable)/ && u { print u; exit }' \

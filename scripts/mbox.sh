@@ -29,7 +29,9 @@ for set in "${SERIES_SETS[@]}"; do
 	[ ${#patches[@]} -gt 0 ] || die "no patches in ${SERIES_DIR#"$REPO"/}/$dir"
 	# To: the maintainers and lists; Cc: reviewers.  Trailers (Cc: stable,
 	# Cc: of a patch) are picked up by git send-email or b4 themselves.
-	to=$(encode "$(gm --nor --no-l "${patches[@]}")")
+	# MBOX_TO (base.conf) goes first: stable@ for a stable base's series.
+	to=$(gm --nor --no-l "${patches[@]}")
+	to=$(encode "${MBOX_TO:+$MBOX_TO${to:+, }}$to")
 	lists=$(gm --no-m --no-r --l "${patches[@]}")
 	reviewers=$(gm --no-m --r --no-l "${patches[@]}")
 	cc=$(encode "$lists${reviewers:+, $reviewers}")

@@ -43,10 +43,10 @@ find "$out" -mindepth 1 -type d -empty -delete
 cp -r "$tmp"/. "$out"/
 say "wrote $(find "$out" -name '*.patch' | wc -l) files to ${out#"$REPO"/}: $(cd "$out" && echo */ | tr -d /)"
 
-# The new files the series adds, at their kernel paths in this repo; and
-# the tree's series branch is now saved.
-if [ "$out" = "$SERIES_DIR" ]; then
-	git -C "$KSRC" rev-parse series >"$KSRC/.git/series-applied"
+# The tree's series branch is now saved; and, for the primary base, the new
+# files the series adds, at their kernel paths in this repo.
+[ "$out" != "$SERIES_DIR" ] || git -C "$KSRC" rev-parse series >"$KSRC/.git/series-applied"
+if [ "$out" = "$SERIES_DIR" ] && [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
 	rm -rf "${REPO:?}/io_uring" "$REPO/rust" "$REPO/Documentation"
 	n=0
 	while read -r f; do

@@ -47,6 +47,7 @@ run_step() {
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
+	matrix) "$S/qemu-matrix.sh" ;;
 	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install create-pending ;;
 	qemu-c)
 		# The C path of a Rust kernel: CONFIG_RUST=y, the option off.
@@ -80,7 +81,10 @@ if [ "${1:-}" = --run-step ]; then
 	exit 0
 fi
 
+# The steps of the base: TEST_STEPS in bases/<base>/base.conf, or all of
+# these (the primary base).
 steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(${TEST_STEPS[@]+"${TEST_STEPS[@]}"})
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken runner-broken
 	qemu-verdict-broken meta checkpatch checkpatch-broken docs rustfmt userspace-lint model kunit
 	qemu regressions qemu-c stress bench-smoke clippy w1 min-toolchain mbox bisect)

@@ -6,7 +6,8 @@
 //! (default: all), between a check of which implementation runs and a count
 //! of its calls (`implementation.rs`), and prints a PASS/FAIL line with the
 //! measured numbers for each, then
-//! "N passed, N failed". The stress programs (`stress.rs`, for `make
+//! "N passed, N failed". Each scenario runs in a process of its own
+//! (`isolate.rs`). The stress programs (`stress.rs`, for `make
 //! stress`) and the measurements (`bench.rs`, for `make bench`) run only
 //! when named. As PID 1 (the guest's /init) it mounts /proc, takes
 //! its arguments from `iowq.args=` on the kernel command line, and reboots
@@ -16,6 +17,7 @@ mod bench;
 mod create_pending;
 mod faults;
 mod implementation;
+mod isolate;
 mod stress;
 mod uses;
 
@@ -501,12 +503,20 @@ fn criu_cmd(args: &[&str]) -> Result<(Option<i32>, Duration, String), String> {
         (Some(d), Some(o)) => fs::read_to_string(format!("{d}/{o}")).unwrap_or_default(),
         _ => String::new(),
     };
-    let errs: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("Error"))
-        .take(3)
-        .collect();
-    Ok((code, took, errs.join(" | ")))
+    // The first errors and the last: the first can be those of CRIU's
+    // startup probes (tun, veth, which a guest without networking fails
+    // harmlessly) or the cause, the last say what failed in the end.
+    let errs: Vec<&str> = log.lines().filter(|l| l.contains("Error")).collect();
+    let errs = if errs.len() <= 6 {
+        errs.join(" | ")
+    } else {
+        format!(
+            "{} | ... | {}",
+            errs[..3].join(" | "),
+            errs[errs.len() - 3..].join(" | ")
+        )
+    };
+    Ok((code, took, errs))
 }
 const CRIU_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -643,18 +653,29 @@ fn criu() -> Res {
     let left = wait_for(EXIT_BOUND, || workers_in(pid) == 0)
         .map(|_| 0)
         .unwrap_or_else(|| workers_in(pid));
+    let img = format!("{dir}/img");
+    let pid_s = pid.to_string();
     if up == 0 || left != 0 {
-        // SAFETY: killing our own child.
+        // What a user would see: dump it anyway, and say what CRIU said.
+        let said = if left != 0 {
+            match criu_cmd(&["dump", "-t", &pid_s, "-D", &img, "-o", "dump.log"]) {
+                Ok((Some(0), ..)) => "; criu dump succeeded anyway".to_string(),
+                Ok((code, _, errs)) => format!("; criu dump exited {code:?}: {errs}"),
+                Err(e) => format!("; criu dump did not run: {e}"),
+            }
+        } else {
+            String::new()
+        };
+        // SAFETY: killing our own child (CRIU leaves it running, or has
+        // killed it after a dump).
         unsafe { libc::kill(pid, libc::SIGKILL) };
         reap(pid);
         return Err(format!(
             "the target had {up} workers after its write, {left} left {} after it closed its \
-             ring; expected 1 or more, then 0",
+             ring; expected 1 or more, then 0{said}",
             ms(EXIT_BOUND)
         ));
     }
-    let img = format!("{dir}/img");
-    let pid_s = pid.to_string();
     let (code, took, errs) =
         criu_cmd(&["dump", "-t", &pid_s, "-D", &img, "-o", "dump.log", "-v4"])?;
     if code != Some(0) {
@@ -909,7 +930,13 @@ fn main() {
     let (mut passed, mut failed) = (0, names.iter().filter(|n| !known(n)).count());
     let stressed = run.iter().any(|(n, _)| STRESS.iter().any(|(s, _)| s == n));
     for (name, f) in run {
-        match f() {
+        // The scenarios and regression tests each in a process of their
+        // own; the implementation checks (they arm and read kprobes), the
+        // stress programs (their counts are this process's) and the
+        // measurements here.
+        let own_process = SCENARIOS.iter().chain(REGRESSIONS).any(|(s, _)| *s == name);
+        let result = if own_process { isolate::run(f) } else { f() };
+        match result {
             Ok(msg) => {
                 passed += 1;
                 println!("PASS {name}: {msg}");
