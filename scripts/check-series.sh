@@ -21,17 +21,21 @@ say "1. ${#patches[@]} patches apply cleanly to $BASE_TAG"
 # 2. The repo's copies of the new files: all of them for the primary base;
 # for another base, the files it shares with the primary one (SHARED_FILES).
 added=$(git -C "$KSRC" diff --name-only --diff-filter=A "$BASE_TAG" "$tree" -- io_uring rust Documentation | sort)
+# same_as_repo <file> <what to do if it differs>: the series adds <file>,
+# and its version is byte for byte the repo's.
+same_as_repo() {
+	if ! grep -qxF "$1" <<<"$added"; then
+		echo "  $1: in this repo, but the series does not add it" >&2
+		fail=1
+	elif ! git -C "$KSRC" cat-file blob "$tree:$1" | cmp -s - "$REPO/$1"; then
+		echo "  $1: differs from the series' version; $2" >&2
+		fail=1
+	fi
+}
 if [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
 	ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- io_uring rust Documentation | sort)
 	while read -r f; do
-		[ -n "$f" ] || continue
-		if ! grep -qxF "$f" <<<"$added"; then
-			echo "  $f: in this repo, but the series does not add it" >&2
-			fail=1
-		elif ! git -C "$KSRC" cat-file blob "$tree:$f" | cmp -s - "$REPO/$f"; then
-			echo "  $f: differs from the series' version; run 'make patches'" >&2
-			fail=1
-		fi
+		[ -z "$f" ] || same_as_repo "$f" "run 'make patches'"
 	done <<<"$ours"
 	while read -r f; do
 		[ -n "$f" ] || continue
@@ -40,13 +44,7 @@ if [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
 	[ $fail = 0 ] && say "2. io_uring/, rust/, Documentation/ match the $(echo "$added" | grep -c .) files the series adds"
 else
 	for f in ${SHARED_FILES[@]+"${SHARED_FILES[@]}"}; do
-		if ! grep -qxF "$f" <<<"$added"; then
-			echo "  $f: shared with the primary base (SHARED_FILES), but this series does not add it" >&2
-			fail=1
-		elif ! git -C "$KSRC" cat-file blob "$tree:$f" | cmp -s - "$REPO/$f"; then
-			echo "  $f: differs from this repo's copy (the primary base's); the two bases share it byte for byte" >&2
-			fail=1
-		fi
+		same_as_repo "$f" "the bases share it byte for byte (SHARED_FILES): change it in both series"
 	done
 	[ $fail = 0 ] && say "2. the ${#SHARED_FILES[@]} files shared with the primary base (${SHARED_FILES[*]:-none}) are byte for byte this repo's copies; the series' other new files live in its patches"
 fi
