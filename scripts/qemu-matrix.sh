@@ -18,14 +18,19 @@
 #
 #   scripts/qemu-matrix.sh                  all of the above
 #   scripts/qemu-matrix.sh --regressions    only the regression tests
+#   scripts/qemu-matrix.sh --negative       the base-row check's negative
+#       control: only the base row, with one scenario that passes there
+#       (the first not in MATRIX_BASE_FAILS) expected to fail; succeeds
+#       only if the check rejects the run for that scenario
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
-only_regressions=
+only_regressions= negative=
 case ${1:-} in
 --regressions) only_regressions=1 ;;
+--negative) negative=1 ;;
 "") ;;
-*) die "usage: scripts/qemu-matrix.sh [--regressions] (--help says more)" ;;
+*) die "usage: scripts/qemu-matrix.sh [--regressions|--negative] (--help says more)" ;;
 esac
 
 need_tree
@@ -42,6 +47,17 @@ fail=0
 # unpatched tree.
 rows=("${MATRIX_ROWS[@]}")
 [ -z "$only_regressions" ] || rows=()
+if [ -n "$negative" ]; then
+	victim=
+	for n in $(awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' \
+		"$REPO/tests/iowq/src/main.rs" | sed -n 's/^ *("\([a-z0-9-]*\)",.*/\1/p'); do
+		[ -n "${MATRIX_BASE_FAILS[$n]+set}" ] || { victim=$n; break; }
+	done
+	[ -n "$victim" ] || die "--negative: every scenario is expected to fail on the base; no control to make"
+	MATRIX_BASE_FAILS[$victim]='(negative control: expected to fail, passes on this base)'
+	rows=("base base --expect-c")
+	say "negative control: expecting $victim to FAIL on the unpatched base, where it passes"
+fi
 for row in ${rows[@]+"${rows[@]}"}; do
 	set -- $row
 	name=$1 config=$2 expect=$3
@@ -68,6 +84,12 @@ for row in ${rows[@]+"${rows[@]}"}; do
 	fi
 	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
 done
+
+if [ -n "$negative" ]; then
+	[ $fail = 1 ] || die "negative control: the base row passed although $victim was expected to fail; the MATRIX_BASE_FAILS check no longer checks"
+	say "negative control: the base-row check rejected the run ($victim passed where it was expected to fail)"
+	exit 0
+fi
 
 # The fixes' regression tests: PASS with the series, FAIL without it, with
 # the failure each fix is about (a worker left after the last close; one

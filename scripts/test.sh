@@ -48,6 +48,7 @@ run_step() {
 	kunit) "$S/kunit.sh" ;;
 	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
 	matrix) "$S/qemu-matrix.sh" ;;
+	matrix-negative) "$S/qemu-matrix.sh" --negative ;;
 	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install create-pending ;;
 	qemu-c)
 		# The C path of a Rust kernel: CONFIG_RUST=y, the option off.
