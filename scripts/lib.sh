@@ -161,6 +161,13 @@ mirror_uri() {
 	echo "$uri"
 }
 
+# The names in tests/iowq's SCENARIOS list (its main.rs), one per line, in
+# order: the scenarios iowq-test runs when none is named.
+scenario_names() {
+	awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' \
+		"$REPO/tests/iowq/src/main.rs" | sed -n 's/^ *("\([^"]*\)",.*/\1/p'
+}
+
 # Whether 'make patches' on the tree's series branch gives exactly the
 # series directory.
 series_matches_patches() {

@@ -49,8 +49,7 @@ rows=("${MATRIX_ROWS[@]}")
 [ -z "$only_regressions" ] || rows=()
 if [ -n "$negative" ]; then
 	victim=
-	for n in $(awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' \
-		"$REPO/tests/iowq/src/main.rs" | sed -n 's/^ *("\([a-z0-9-]*\)",.*/\1/p'); do
+	for n in $(scenario_names); do
 		[ -n "${MATRIX_BASE_FAILS[$n]+set}" ] || { victim=$n; break; }
 	done
 	[ -n "$victim" ] || die "--negative: every scenario is expected to fail on the base; no control to make"

@@ -53,9 +53,7 @@ tdir=$REPO/tests/iowq
 # when none is named, then rust-calls or c-calls; --options are not
 # scenarios.
 all_scenarios=()
-while read -r n; do all_scenarios+=("$n"); done < <(
-	awk '/^const SCENARIOS: &\[Scenario\] = &\[/ { f = 1; next } f && /^\];/ { exit } f' "$tdir/src/main.rs" |
-		sed -n 's/^ *("\([^"]*\)",.*/\1/p')
+while read -r n; do all_scenarios+=("$n"); done < <(scenario_names)
 [ ${#all_scenarios[@]} -gt 0 ] ||
 	die "no scenario names read from 'const SCENARIOS' in $tdir/src/main.rs; make scripts/qemu-test.sh read the list as main.rs now writes it"
 expected=()
