@@ -7,6 +7,11 @@
 //!   turn, while another ring keeps a worker; then that ring is closed and
 //!   the worker must go. A failed `xa_store()` of the tctx node leaves
 //!   empty xarray nodes, and `xa_empty()` never read true again (fix 2).
+//!   Only when the store needs two new nodes or more, though, which depends
+//!   on how far apart the two rings' contexts are in memory (the xarray's
+//!   index is the context's address): the sweep is made in [`XA_ROUNDS`]
+//!   rounds, each with a different number of rings held by another thread,
+//!   which moves the contexts the sweep allocates.
 //! - `fault-install`: the task has no ring left and its io-wq is in
 //!   exit-on-idle, with its worker woken but not yet run; a ring setup then
 //!   fails at each of its allocations in turn, the tctx node install's
@@ -157,6 +162,46 @@ fn ring_up(file: &fs::File, cpu: Option<&libc::cpu_set_t>) -> Result<IoUring, St
     Ok(ring)
 }
 
+/// Rounds of `fault-xa`'s sweep; round r has r rings held by another
+/// thread, in its own tctx, so that the sweep's contexts come from other
+/// places of the slab. One round alone did not always need two new xarray
+/// nodes (seen on 6.12.117 without fix 2: one run in three passed).
+const XA_ROUNDS: usize = 8;
+
+/// Holds `k` rings in a thread of its own until dropped.
+struct HeldRings(
+    Option<std::sync::mpsc::Sender<()>>,
+    Option<std::thread::JoinHandle<()>>,
+);
+
+impl HeldRings {
+    fn new(k: usize) -> Result<Self, String> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let fds: Result<Vec<i32>, i32> = (0..k).map(|_| setup()).collect();
+            let ok = fds.as_ref().map(|_| ()).map_err(|e| *e);
+            let _ = ready_tx.send(ok);
+            let _ = done_rx.recv();
+            fds.into_iter().flatten().for_each(close);
+        });
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(HeldRings(Some(done_tx), Some(t))),
+            Ok(Err(e)) => Err(format!("io_uring_setup of a held ring: errno {e}")),
+            Err(_) => Err("the thread holding rings ended early".into()),
+        }
+    }
+}
+
+impl Drop for HeldRings {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        if let Some(t) = self.1.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// `xa_store()` of the tctx node retries a failed GFP_NOWAIT node
 /// allocation once with GFP_KERNEL, so only two failures in a row make it
 /// fail; each allocation is failed together with the next one.
@@ -165,18 +210,29 @@ pub fn fault_xa() -> Res {
         clean_start()?;
         let faults = Faults::open()?;
         let file = scratch_file("fault-xa")?;
-        let (failed, slowest, last) = sweep("with its allocations n and n+1 failed", |n| {
-            let ring = ring_up(&file, None)?;
-            faults.arm(n, true)?;
-            let r = setup();
-            let left = faults.disarm()?;
-            drop(ring);
-            Ok((r, left))
-        })?;
+        let (mut failed, mut slowest, mut lasts) = (0, Duration::ZERO, Vec::new());
+        for round in 0..XA_ROUNDS {
+            let held = HeldRings::new(round)?;
+            let what = format!("with its allocations n and n+1 failed ({round} rings held)");
+            let (f, s, last) = sweep(&what, |n| {
+                let ring = ring_up(&file, None)?;
+                faults.arm(n, true)?;
+                let r = setup();
+                let left = faults.disarm()?;
+                drop(ring);
+                Ok((r, left))
+            })?;
+            drop(held);
+            failed += f;
+            slowest = slowest.max(s);
+            lasts.push(last);
+        }
         Ok(format!(
-            "io_uring_setup with its allocations n and n+1 failed, n = 1..={last} ({failed} \
+            "io_uring_setup with its allocations n and n+1 failed, n = 1..=last, last = {lasts:?} \
+             in {XA_ROUNDS} rounds with 0 to {} rings held by another thread ({failed} \
              setups failed); after each, the worker was gone at most {} after the last close \
              (bound {} ms)",
+            XA_ROUNDS - 1,
             ms(slowest),
             EXIT_BOUND.as_millis()
         ))
