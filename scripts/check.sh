@@ -12,6 +12,9 @@
 #   rustfmt      make rustfmtcheck
 #   clippy       CLIPPY=1 on the series' Rust object: no warning
 #   w1           W=1 on the io_uring objects: no warning in io_uring/
+#   sigcheck     a Rust function with a parameter more than its C prototype
+#                must fail to build (the negative control of the signature
+#                check; not in the default list: 6.12's TEST_STEPS run it)
 #   bisect       every prefix of the series builds with each config of
 #                BISECT_CONFIGS (v7.3.4: the Rust option on, config kunit,
 #                and CONFIG_RUST=n, config norust)
@@ -158,6 +161,29 @@ check_bisect() {
 	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s)"
 }
 
+# The build-time check of the Rust signatures against the C prototypes
+# (6.12's #[no_mangle] functions are each followed by a constant that only
+# compiles if the function has the type of bindgen's binding): give
+# io_wq_idle_verdict() one parameter more than io_wq_idle.h has, and the
+# Rust object must fail to build with E0308.  The tree is restored after.
+check_sigcheck() {
+	local O f=io_uring/io_wq_idle.rs log
+	O=$("$S/build.sh" kunit bzImage)
+	log=$O/sigcheck.log
+	kgit diff --quiet HEAD -- "$f" || die "uncommitted changes in $KSRC/$f; commit them first"
+	trap 'kgit checkout -q -- "$f"' RETURN
+	perl -0pi -e 's/(\n    create_pending: bool,\n)(\) -> bindings::io_wq_idle_verdict \{)/$1    extra: bool,\n$2/' "$KSRC/$f"
+	! kgit diff --quiet -- "$f" || die "the sigcheck edit changed nothing in $f: its pattern no longer matches; update it in $0"
+	if "${KMAKE[@]}" O="$O" io_uring/io_wq_idle.o >"$log" 2>&1; then
+		die "io_wq_idle.o built with io_wq_idle_verdict() taking a parameter io_wq_idle.h does not have: the signature check checks nothing (log: $log)"
+	fi
+	grep -q 'error\[E0308\]' "$log" ||
+		{ tail -n 20 "$log" >&2; die "the mismatched io_wq_idle.o failed, but not with E0308 (log: $log)"; }
+	kgit checkout -q -- "$f"
+	"${KMAKE[@]}" O="$O" io_uring/io_wq_idle.o >/dev/null 2>&1 || die "io_wq_idle.o does not build again after the sigcheck edit was undone"
+	say "sigcheck: io_wq_idle_verdict() with a parameter more than its prototype fails to build: $(grep -m1 -A0 'error\[E0308\]' "$log")"
+}
+
 # What a maintainer's scripts and bots look at besides the code.
 check_meta() {
 	local set dir cover p name bad=0 from subj raw files prefix f want n_before=0 n_prereq tmp_body
@@ -239,6 +265,6 @@ check_docs() {
 }
 
 for c in "${checks[@]}"; do
-	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: meta checkpatch docs rustfmt clippy w1 bisect)"
+	declare -F "check_$c" >/dev/null || die "unknown check '$c' (known: meta checkpatch docs rustfmt clippy w1 bisect sigcheck)"
 	"check_$c"
 done

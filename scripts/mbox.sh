@@ -18,7 +18,10 @@ encode() {
 	python3 -c 'import email.utils, sys
 print(", ".join(email.utils.formataddr(a, charset="utf-8") for a in email.utils.getaddresses([sys.argv[1]])))' "$1"
 }
-gm() { (cd "$KSRC" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats "$@") | paste -sd, | sed 's/,/, /g'; }
+# --no-fixes: the tree is a tarball import without upstream history, so
+# get_maintainer.pl cannot look up the authors of a Fixes: commit (git only
+# says "ambiguous argument").
+gm() { (cd "$KSRC" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --no-fixes --no-rolestats "$@") | paste -sd, | sed 's/,/, /g'; }
 
 mkdir -p "$tmp/split"
 k=0
@@ -29,9 +32,12 @@ for set in "${SERIES_SETS[@]}"; do
 	[ ${#patches[@]} -gt 0 ] || die "no patches in ${SERIES_DIR#"$REPO"/}/$dir"
 	# To: the maintainers and lists; Cc: reviewers.  Trailers (Cc: stable,
 	# Cc: of a patch) are picked up by git send-email or b4 themselves.
-	# MBOX_TO (base.conf) goes first: stable@ for a stable base's series.
+	# MBOX_TO (base.conf) goes first: stable@ for a stable base's series,
+	# those named in MBOX_TO_SETS (every series if it is unset).
+	first=
+	[[ -n ${MBOX_TO_SETS+x} && " $MBOX_TO_SETS " != *" $dir "* ]] || first=${MBOX_TO:-}
 	to=$(gm --nor --no-l "${patches[@]}")
-	to=$(encode "${MBOX_TO:+$MBOX_TO${to:+, }}$to")
+	to=$(encode "${first:+$first${to:+, }}$to")
 	lists=$(gm --no-m --no-r --l "${patches[@]}")
 	reviewers=$(gm --no-m --r --no-l "${patches[@]}")
 	cc=$(encode "$lists${reviewers:+, $reviewers}")

@@ -42,7 +42,7 @@ run_step() {
 	runner-broken) "$REPO/tests/test-runner-broken.sh" ;;
 	qemu-verdict-broken) "$REPO/tests/qemu-verdict-broken.sh" ;;
 	checkpatch-broken) "$REPO/tests/checkpatch-maintainers-broken.sh" ;;
-	meta | checkpatch | docs | rustfmt | clippy | w1 | bisect) "$S/check.sh" "$1" ;;
+	meta | checkpatch | docs | rustfmt | clippy | w1 | bisect | sigcheck) "$S/check.sh" "$1" ;;
 	mbox) "$S/mbox.sh" ;;
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;

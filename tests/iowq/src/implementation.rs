@@ -11,26 +11,33 @@ use std::fs;
 
 use crate::Res;
 
-/// The functions the Rust implementation exports to C.
-const RUST_SYMS: [&str; 3] = [
-    "io_wq_idle_set_state",
-    "io_wq_idle_verdict",
-    "io_tctx_idle_update",
-];
+/// The functions the Rust implementation exports to C: the two decisions,
+/// and one of [`STATE_FNS`].
+const RUST_SYMS: [&str; 2] = ["io_wq_idle_verdict", "io_tctx_idle_update"];
+
+/// What sets the state, by base: v7.3.4's Rust updates the state word itself
+/// (`io_wq_idle_set_state(wq_state, exit_on_idle)`); 6.12's has no kernel
+/// atomics, so C updates the bit and Rust decides the wake-up
+/// (`io_wq_idle_wake_on_set(was_exit_on_idle, exit_on_idle)`). Both take
+/// the new state second (%si) and return whether the workers are woken.
+const STATE_FNS: [&str; 2] = ["io_wq_idle_set_state", "io_wq_idle_wake_on_set"];
 
 pub const TRACING: &str = "/sys/kernel/tracing";
 
 /// The probes, as `kprobe_events` lines (x86_64: arguments in %di, %si,
-/// %dx). `set_exit_on_idle` is io-wq.c's `io_wq_set_exit_on_idle()`, which
-/// both paths call to set the state.
-const RUST_PROBES: &[&str] = &[
-    "p:iowq/verdict io_wq_idle_verdict",
-    "r:iowq/verdict_ret io_wq_idle_verdict ret=$retval:u32",
-    "p:iowq/set_state io_wq_idle_set_state enter=%si:u8",
-    "r:iowq/set_state_ret io_wq_idle_set_state wake=$retval:u8",
-    "p:iowq/tctx_update io_tctx_idle_update event=%di:u32 no_rings=%si:u8 has_wq=%dx:u8",
-    "p:iowq/set_exit_on_idle io_wq_set_exit_on_idle enable=%si:u8",
-];
+/// %dx), with `state_fn` the function of [`STATE_FNS`] the kernel has.
+/// `set_exit_on_idle` is io-wq.c's `io_wq_set_exit_on_idle()`, which both
+/// paths call to set the state.
+fn rust_probes(state_fn: &str) -> Vec<String> {
+    vec![
+        "p:iowq/verdict io_wq_idle_verdict".into(),
+        "r:iowq/verdict_ret io_wq_idle_verdict ret=$retval:u32".into(),
+        format!("p:iowq/set_state {state_fn} enter=%si:u8"),
+        format!("r:iowq/set_state_ret {state_fn} wake=$retval:u8"),
+        "p:iowq/tctx_update io_tctx_idle_update event=%di:u32 no_rings=%si:u8 has_wq=%dx:u8".into(),
+        "p:iowq/set_exit_on_idle io_wq_set_exit_on_idle enable=%si:u8".into(),
+    ]
+}
 const C_PROBES: &[&str] = &["p:iowq/set_exit_on_idle io_wq_set_exit_on_idle enable=%si:u8"];
 
 /// Only the events the checks count are recorded; `kprobe_profile` counts
@@ -57,6 +64,7 @@ fn implementation() -> Result<(String, Vec<&'static str>), String> {
     let syms = fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
     let found = RUST_SYMS
         .into_iter()
+        .chain(STATE_FNS)
         .filter(|s| syms.lines().any(|l| l.split_whitespace().nth(2) == Some(s)))
         .collect();
     Ok((line, found))
@@ -104,14 +112,17 @@ pub fn add_probe(probe: &str) -> Result<(), String> {
 }
 
 /// Mounts tracefs and arms `probes`, recording into an empty buffer.
-fn arm(probes: &[&str]) -> Result<(), String> {
+fn arm<S: AsRef<str>>(probes: &[S]) -> Result<(), String> {
     mount_tracefs()?;
     write("kprobe_events", "")?;
     for p in probes {
-        add_probe(p)?;
+        add_probe(p.as_ref())?;
     }
     for (event, filter) in FILTERS {
-        if probes.iter().any(|p| p.contains(&format!("/{event} "))) {
+        if probes
+            .iter()
+            .any(|p| p.as_ref().contains(&format!("/{event} ")))
+        {
             write(&format!("events/iowq/{event}/filter"), filter)?;
         }
     }
@@ -180,12 +191,17 @@ fn count(events: &[String], name: &str, with: &[&str]) -> usize {
 /// the probes that `rust_calls()` reads.
 pub fn rust_path() -> Res {
     let (line, found) = implementation()?;
-    if line != "CONFIG_IO_WQ_IDLE_RUST=y" || found.len() != RUST_SYMS.len() {
+    let state_fns: Vec<_> = STATE_FNS.iter().filter(|f| found.contains(f)).collect();
+    if line != "CONFIG_IO_WQ_IDLE_RUST=y"
+        || RUST_SYMS.iter().any(|f| !found.contains(f))
+        || state_fns.len() != 1
+    {
         return Err(format!(
-            "Rust path not running: {line}; symbols in /proc/kallsyms: {found:?}"
+            "Rust path not running: {line}; symbols in /proc/kallsyms: {found:?} \
+             (want {RUST_SYMS:?} and one of {STATE_FNS:?})"
         ));
     }
-    arm(RUST_PROBES)?;
+    arm(&rust_probes(state_fns[0]))?;
     Ok(format!(
         "{line}; /proc/kallsyms has {}; kprobes armed",
         found.join(", ")
@@ -217,6 +233,10 @@ pub fn c_path() -> Res {
 /// After the scenarios: every exported Rust function ran, and the calls fit
 /// together the way the C shims are written.
 pub fn rust_calls() -> Res {
+    let state_fn = STATE_FNS
+        .into_iter()
+        .find(|f| kallsyms_has(f))
+        .unwrap_or(STATE_FNS[0]);
     let h = hits()?;
     let ev = recorded()?;
     let (verdicts, set_states, updates, set_exits) = (
@@ -233,7 +253,7 @@ pub fn rust_calls() -> Res {
     let last_closes = count(&ev, "tctx_update", &["event=1", "no_rings=1", "has_wq=1"]);
     let enables = count(&ev, "set_exit_on_idle", &["enable=1"]);
     let line = format!(
-        "calls: io_wq_idle_verdict {verdicts} ({exits} exit), io_wq_idle_set_state {set_states} \
+        "calls: io_wq_idle_verdict {verdicts} ({exits} exit), {state_fn} {set_states} \
          ({entries} entering, {wakes} waking), io_tctx_idle_update {updates} ({last_closes} last \
          close), io_wq_set_exit_on_idle {set_exits} ({enables} entering)"
     );
@@ -253,7 +273,7 @@ pub fn rust_calls() -> Res {
         ),
         (
             entries == enables,
-            "each of those went to io_wq_idle_set_state",
+            "each of those went to the Rust state function",
         ),
         (
             set_exits <= updates,
@@ -261,7 +281,7 @@ pub fn rust_calls() -> Res {
         ),
         (
             set_states <= set_exits,
-            "io_wq_idle_set_state only from io_wq_set_exit_on_idle",
+            "the Rust state function only from io_wq_set_exit_on_idle",
         ),
         (wakes > 0 && wakes <= entries, "wake-ups only on entering"),
     ];
