@@ -9,12 +9,13 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test test-lts clean min-toolchain model mutants
+	resign stress bench test test-lts test-all clean min-toolchain model mutants
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
-	@echo "make test          every test (what CI runs)"
+	@echo "make test          every test of the primary base, v7.3.4"
 	@echo "make test-lts      the tests of the 6.12 LTS series (BASE=v6.12.117 make test)"
+	@echo "make test-all      make test, then make test-lts (what CI runs)"
 	@echo "make setup         install the toolchain, fetch the base tree"
 	@echo "make tree          working kernel tree = base + git am patches/"
 	@echo "make build         build the KUnit kernel (CONFIG_RUST=y)"
@@ -106,6 +107,11 @@ test:
 # The long-term base's series (bases/v6.12.117): its own steps (TEST_STEPS).
 test-lts:
 	@BASE=v6.12.117 $(S)/test.sh
+
+# Both bases, as CI (.ci/run) runs them: make test, then make test-lts, the
+# second also when the first failed; fails if either did.
+test-all:
+	@rc=0; $(S)/test.sh || rc=1; BASE=v6.12.117 $(S)/test.sh || rc=1; exit $$rc
 
 clean:
 	@$(S)/clean.sh
