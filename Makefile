@@ -111,7 +111,7 @@ test-lts:
 # Both bases, as CI (.ci/run) runs them: make test, then make test-lts, the
 # second also when the first failed; fails if either did.
 test-all:
-	@rc=0; $(S)/test.sh || rc=1; BASE=v6.12.117 $(S)/test.sh || rc=1; exit $$rc
+	@rc=0; BASE=v7.3.4 $(S)/test.sh || rc=1; BASE=v6.12.117 $(S)/test.sh || rc=1; exit $$rc
 
 clean:
 	@$(S)/clean.sh

@@ -171,7 +171,9 @@ check_sigcheck() {
 	O=$("$S/build.sh" kunit bzImage)
 	log=$O/sigcheck.log
 	kgit diff --quiet HEAD -- "$f" || die "uncommitted changes in $KSRC/$f; commit them first"
-	trap 'kgit checkout -q -- "$f"' RETURN
+	# Restored on any exit from here; the trap clears itself, so that it
+	# does not fire on later functions' returns.
+	trap 'kgit checkout -q -- io_uring/io_wq_idle.rs; trap - RETURN' RETURN
 	perl -0pi -e 's/(\n    create_pending: bool,\n)(\) -> bindings::io_wq_idle_verdict \{)/$1    extra: bool,\n$2/' "$KSRC/$f"
 	! kgit diff --quiet -- "$f" || die "the sigcheck edit changed nothing in $f: its pattern no longer matches; update it in $0"
 	if "${KMAKE[@]}" O="$O" io_uring/io_wq_idle.o >"$log" 2>&1; then

@@ -16,19 +16,20 @@ S=$(dirname "$0")
 
 # name|file|scenarios that must fail (empty: the default list)|perl
 # substitution (applied with -0: the whole file is one string).
-# The shared core's (io_wq_idle_state.rs is the same file on every base):
-CORE_MUTANTS=(
+# The same code on every base: the core (io_wq_idle_state.rs is the same
+# file) and tctx.c's shim:
+SHARED_MUTANTS=(
 	'verdict-ignores-eoi|io_uring/io_wq_idle_state.rs||s/if matches!\(w\.state, IdleState::ExitOnIdle\)\n(\s*)\|\|/if false\n$1||/'
 	'verdict-ignores-create|io_uring/io_wq_idle_state.rs||s/    if w\.create_pending \{\n        return Verdict::Stay;\n    \}\n//'
 	'no-wake-on-entry|io_uring/io_wq_idle_state.rs||s/matches!\(to, IdleState::ExitOnIdle\) && old & EXIT_ON_IDLE == 0/false/'
 	'tctx-never-enters|io_uring/io_wq_idle_state.rs||s/TctxEvent::NodeRemoved if no_rings => Some\(IdleState::ExitOnIdle\)/TctxEvent::NodeRemoved if no_rings => None/'
 	'tctx-never-leaves|io_uring/io_wq_idle_state.rs||s/TctxEvent::NodeAdded => Some\(IdleState::KeepAlive\)/TctxEvent::NodeAdded => None/'
+	'shim-ignores-entry|io_uring/tctx.c||s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
 )
 # The primary base's glue, fixes and scenarios; a base whose glue differs
 # sets GLUE_MUTANTS (and MUTANT_SCENARIOS, the default list) in base.conf.
 declare -p GLUE_MUTANTS >/dev/null 2>&1 || GLUE_MUTANTS=(
 	'state-bits-lost|io_uring/io_wq_idle.rs||s/state\.fetch_or\(io_wq_idle_state::EXIT_ON_IDLE, Full\)/state.xchg(io_wq_idle_state::EXIT_ON_IDLE, Full)/'
-	'shim-ignores-entry|io_uring/tctx.c||s/(case IO_WQ_IDLE_EXIT_ON_IDLE:\n)\t\tio_wq_set_exit_on_idle\(tctx->io_wq, true\);\n/$1/'
 	'fix1-undone|io_uring/tctx.c||s/(\tret = io_tctx_install_node\(ctx, tctx\);\n)/\tif (IS_ENABLED(CONFIG_IO_WQ_IDLE_RUST))\n\t\tio_tctx_update_idle(tctx, IO_TCTX_NODE_ADDED, false);\n$1/'
 	'fix2-undone|io_uring/tctx.c||s/io_tctx_update_idle\(tctx, IO_TCTX_NODE_REMOVED,\n(\s*)io_tctx_no_nodes\(tctx\)\)/io_tctx_update_idle(tctx, IO_TCTX_NODE_REMOVED,\n$1xa_empty(\&tctx->xa))/'
 	'fix3-undone|io_uring/io-wq.c||s/\tif \(test_bit\(IO_WQ_BIT_EXIT_ON_IDLE, &wq->state\)\)\n\t\twake_up_process\(worker->task\);\n//'
@@ -39,7 +40,7 @@ declare -p GLUE_MUTANTS >/dev/null 2>&1 || GLUE_MUTANTS=(
 	'no-keepalive|io_uring/io-wq.c|bench-churn|s/acct->nr_workers, READ_ONCE\(wq->state\)/acct->nr_workers + 1, READ_ONCE(wq->state)/'
 	'scm-passes-io_uring|net/core/scm.c|scm-rights|s/if \(io_is_uring_fops\(file\)\) \{/if (0 \&\& io_is_uring_fops(file)) {/'
 )
-MUTANTS=("${CORE_MUTANTS[@]}" "${GLUE_MUTANTS[@]}")
+MUTANTS=("${SHARED_MUTANTS[@]}" "${GLUE_MUTANTS[@]}")
 # The scenarios a mutant that KUnit misses must fail.
 if [ -n "${MUTANT_SCENARIOS+x}" ]; then
 	SCENARIOS=("${MUTANT_SCENARIOS[@]}")
