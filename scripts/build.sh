@@ -9,6 +9,22 @@
 # option they ask for is checked in the final .config.  Each config has its
 # own O= dir under the cache, so rebuilds are incremental.  Prints the path
 # of the build dir on stdout.
+#
+# KSEED_<name>=<other> (base.conf): the first build of <name> starts from a
+# copy of <other>'s build dir (built first if need be).  Kbuild's fixdep
+# records the CONFIG_ symbols each object uses, so only the objects that a
+# symbol in which the two configs differ touches are compiled again.  After
+# a bzImage or vmlinux build, System.map must agree with .config: Rust symbols
+# (v0-mangled, _R...) iff CONFIG_RUST=y, the Rust exit-on-idle functions
+# iff CONFIG_IO_WQ_IDLE_RUST=y.
+#
+# BUILD_REV=<commit>: build that commit of the tree instead, in place, in
+# the config's own build dir (Kbuild rebuilds what the checkout changed),
+# and keep its kernel in a stash keyed by the commit's tree and the config;
+# the tree and the build dir then go back to where they were.  Prints the
+# stash dir, which has what scripts/qemu-test.sh boots
+# (arch/x86/boot/bzImage, usr/gen_init_cpio) and .config, System.map.  A
+# later call for the same tree and config only prints it.
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: build.sh <config name> [targets...]}
@@ -20,17 +36,59 @@ var=KCONFIG_$name
 need_tree
 O=$BUILD_ROOT/$name
 need_disk "$BUILD_ROOT" 5
-mkdir -p "$O"
 
 frags=()
 for f in ${!var}; do
 	[ -f "$CONFIG_DIR/$f.config" ] || die "config '$name' names fragment '$f', but $CONFIG_DIR/$f.config does not exist"
 	frags+=("$CONFIG_DIR/$f.config")
 done
+want=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+
+if [ -n "${BUILD_REV:-}" ]; then
+	tree=$(kgit rev-parse -q --verify "$BUILD_REV^{tree}") ||
+		die "BUILD_REV=$BUILD_REV is no commit of $KSRC; run 'make tree' (branches: $(kgit branch --format='%(refname:short)' | tr '\n' ' '))"
+	stash=$BUILD_ROOT/$name.at/${tree:0:16}-$want
+	if [ ! -f "$stash/arch/x86/boot/bzImage" ]; then
+		[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
+			die "building $BUILD_REV in place needs a clean tree, and $KSRC has uncommitted changes; commit or stash them"
+		back=$(kgit symbolic-ref -q --short HEAD || kgit rev-parse HEAD)
+		say "building $BUILD_REV with config $name in place (then back to $back)"
+		trap 'kgit checkout -q "$back"' EXIT
+		kgit checkout -q --detach "$BUILD_REV"
+		BUILD_REV= "$0" "$name" bzImage >/dev/null
+		rm -rf "$stash.tmp"
+		mkdir -p "$stash.tmp/arch/x86/boot" "$stash.tmp/usr" "$stash.tmp/include/config"
+		cp "$O/arch/x86/boot/bzImage" "$stash.tmp/arch/x86/boot/"
+		cp "$O/usr/gen_init_cpio" "$stash.tmp/usr/"
+		cp "$O/.config" "$O/System.map" "$stash.tmp/"
+		cp "$O/include/config/kernel.release" "$stash.tmp/include/config/"
+		kgit checkout -q "$back"
+		trap - EXIT
+		# Leave the build dir as the tree is: --no-build boots rely on it.
+		BUILD_REV= "$0" "$name" bzImage >/dev/null
+		rm -rf "$stash"
+		mv "$stash.tmp" "$stash"
+	fi
+	say "kernel of $BUILD_REV (tree ${tree:0:12}), config $name: $stash"
+	echo "$stash"
+	exit 0
+fi
+
+seed_var=KSEED_$name
+if [ ! -f "$O/.config" ] && [ -n "${!seed_var:-}" ]; then
+	seed=${!seed_var}
+	"$0" "$seed" "${targets[@]}" >/dev/null
+	say "seeding $name from a copy of $seed's build dir (only what differs is compiled)"
+	rm -rf "$O.tmp"
+	cp -a "$BUILD_ROOT/$seed" "$O.tmp"
+	rm -f "$O.tmp/.config.stamp" "$O.tmp"/*.log
+	rm -rf "$O"
+	mv "$O.tmp" "$O"
+fi
+mkdir -p "$O"
 
 # Regenerate .config only when a fragment or the Kconfig files changed, so
 # that an unchanged config does not touch include/config/ and rebuild.
-want=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 if [ "$(cat "$O/.config.stamp" 2>/dev/null)" != "$want" ] || [ ! -f "$O/.config" ] ||
 	[ -n "$(find "$KSRC" -name 'Kconfig*' -newer "$O/.config.stamp" -print -quit)" ]; then
 	say "configuring $name: alldefconfig + ${!var}"
@@ -81,5 +139,21 @@ if ! wait $pid; then
 	die "build of $name failed (full log: $O/build.log)"
 fi
 warnings=$(grep -c '^warning\|: warning:' "$O/build.log" || true)
-say "built $name in $((SECONDS - start)) s$([ "$warnings" = 0 ] || echo ", $warnings warning lines")"
+say "built $name in $((SECONDS - start)) s ($(grep -cE '^ +(CC|RUSTC [A-Z]*|RUSTC)( \[M\])? ' "$O/build.log" || true) objects compiled)$([ "$warnings" = 0 ] || echo ", $warnings warning lines")"
+
+# What the config says is what was linked: a seeded or flipped build dir
+# that kept an object it should have rebuilt shows up here.
+if [[ " ${targets[*]} " == *" bzImage "* || " ${targets[*]} " == *" vmlinux "* ]]; then
+	has() { grep -qE " T $1\$" "$O/System.map"; }
+	if grep -qx 'CONFIG_RUST=y' "$O/.config"; then
+		grep -qE ' [Tt] _R[A-Za-z0-9_]+$' "$O/System.map" || die "config $name has CONFIG_RUST=y, but its System.map has no Rust symbol (_R...)"
+	else
+		! grep -qE ' [Tt] _R[A-Za-z0-9_]+$' "$O/System.map" || die "config $name has CONFIG_RUST=n, but its System.map has Rust symbols"
+	fi
+	if grep -qx 'CONFIG_IO_WQ_IDLE_RUST=y' "$O/.config"; then
+		has io_wq_idle_verdict || die "config $name has CONFIG_IO_WQ_IDLE_RUST=y, but its System.map has no io_wq_idle_verdict"
+	else
+		! has io_wq_idle_verdict || die "config $name has no CONFIG_IO_WQ_IDLE_RUST, but its System.map has io_wq_idle_verdict"
+	fi
+fi
 echo "$O"

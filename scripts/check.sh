@@ -17,7 +17,10 @@
 #                check; not in the default list: 6.12's TEST_STEPS run it)
 #   bisect       every prefix of the series builds with each config of
 #                BISECT_CONFIGS (v7.3.4: the Rust option on, config kunit,
-#                and CONFIG_RUST=n, config norust)
+#                and CONFIG_RUST=n, config norust): the tip to bzImage,
+#                each earlier prefix to vmlinux.o (every object compiled,
+#                the partial link), and linked in full where its vmlinux.o
+#                leaves a symbol undefined that the tip's does not
 #
 #   scripts/check.sh [check...]     default: all of them, in that order
 . "$(dirname "$0")/lib.sh"
@@ -131,14 +134,27 @@ check_w1() {
 }
 
 check_bisect() {
-	local n i c subj cfg opts absent start
+	local n i c subj cfg opts absent start O new full=0 partial=0
 	n=$(kgit rev-list --count "$BASE_TAG..series")
 	start=$SECONDS
 	kgit diff --quiet HEAD || die "uncommitted changes in $KSRC; commit them first"
+	kgit checkout -q series
 	# The series' own options, as the configs ask for them.
 	opts=$(cat "$CONFIG_DIR"/*.config | sed -n 's/^\(CONFIG_IO_WQ_IDLE_RUST[A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ')
+	# The tip, linked in full.  Every symbol its vmlinux.o leaves undefined
+	# is one the final link provides (the linker script's, kallsyms'), or
+	# the tip would not link.
+	for cfg in $BISECT_CONFIGS; do
+		O=$("$S/build.sh" "$cfg" bzImage)
+		llvm-nm-19 -u "$O/vmlinux.o" | awk '{ print $NF }' | sort -u >"$O/bisect-undefined.tip"
+	done
+	# The prefixes before it: compiled in full (make walks the whole tree)
+	# and partially linked (vmlinux.o: ld -r fails on a symbol defined
+	# twice; objtool runs on it), without the final link, unless vmlinux.o
+	# leaves a symbol undefined that the tip's does not: then the final
+	# link decides.
 	trap 'kgit checkout -q series' EXIT
-	for i in $(seq "$n" -1 1); do
+	for i in $(seq "$n" -1 2); do
 		c=$(kgit rev-parse "series~$((i - 1))")
 		subj=$(kgit log -1 --format=%s "$c")
 		kgit checkout -q --detach "$c"
@@ -152,13 +168,25 @@ check_bisect() {
 			absent=$opts
 		fi
 		for cfg in $BISECT_CONFIGS; do
-			KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" bzImage >/dev/null ||
+			O=$(KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" vmlinux.o) ||
 				die "patch $((n - i + 1))/$n ($subj) does not build with config $cfg"
+			new=$(llvm-nm-19 -u "$O/vmlinux.o" | awk '{ print $NF }' | sort -u |
+				comm -23 - "$O/bisect-undefined.tip" | paste -sd' ')
+			partial=$((partial + 1))
+			[ -n "$new" ] || continue
+			say "bisect: patch $((n - i + 1))/$n, config $cfg: vmlinux.o needs $new, which the tip's does not; linking in full"
+			KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" bzImage >/dev/null ||
+				die "patch $((n - i + 1))/$n ($subj) does not link with config $cfg"
+			full=$((full + 1))
 		done
 	done
 	kgit checkout -q series
 	trap - EXIT
-	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s)"
+	# Back to the tip, as the other steps expect the build dirs.
+	for cfg in $BISECT_CONFIGS; do
+		"$S/build.sh" "$cfg" bzImage >/dev/null
+	done
+	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s): the tip linked in full, $partial prefix builds to vmlinux.o with no symbol undefined that the tip's link does not provide, $full of them linked in full"
 }
 
 # The build-time check of the Rust signatures against the C prototypes

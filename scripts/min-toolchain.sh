@@ -10,8 +10,14 @@
 # debootstrap, kept in the cache, is the build host: the tree and the build
 # dir are bind-mounted into it at their own paths, in a private mount
 # namespace, and scripts/build.sh runs there on config 'min' (Rust, KUnit,
-# the option on). The step fails unless Kconfig recorded the minimum rustc
-# and bindgen, and prints the versions it used.
+# the option on). It builds rust/ (bindgen's bindings of the series'
+# header, the kernel crate with the atomics patch) and io_uring/ (the
+# series' Rust object and its C), not the rest of vmlinux: the question is
+# whether this rustc and bindgen take the series' code, and the C
+# elsewhere, the link and the symbols are the same source as the 1.96
+# builds that link a vmlinux (kunit, bisect).  The step fails unless
+# Kconfig recorded the minimum rustc and bindgen, and prints the versions
+# it used.
 #
 # --root-only: only make the trixie root (about 2 minutes the first time).
 # --negative: the control: with io_wq_idle_verdict() made a safe extern "C"
@@ -91,7 +97,7 @@ unshare -m bash -euo pipefail -c '
 	mount -t proc proc "$3/proc"
 	exec chroot "$3" env -i PATH=/usr/bin:/bin HOME=/root CACHE="$4" BASE="$5" JOBS="$6" \
 		KBINDGEN=/usr/bin/bindgen LIBCLANG_PATH=/usr/lib/llvm-19/lib \
-		"$1/scripts/build.sh" min bzImage
+		bash -c "\"\$0\" min rust/ && \"\$0\" min io_uring/" "$1/scripts/build.sh"
 ' _ "$REPO" "$BASE_CACHE" "$root" "$CACHE" "$BASE" "$JOBS" >/dev/null ||
 	die "the series does not build with the minimum toolchain (log: $O/build.log)"
 

@@ -5,8 +5,8 @@
 # for v7.3.4:
 #   rust   the series, CONFIG_IO_WQ_IDLE_RUST=y        (config kunit)
 #   c      the series, the option off (CONFIG_RUST=n)  (config norust)
-#   base   the unpatched base                          (config base, in a
-#          worktree of the base tag next to the tree)
+#   base   the unpatched base                          (config norust, the
+#          base tag built in place in its build dir, and stashed)
 # Each run checks which implementation is running (/proc/config.gz and
 # /proc/kallsyms).  Every scenario must pass on every row, except on the
 # base row those MATRIX_BASE_FAILS names (a base without exit-on-idle, such
@@ -14,7 +14,8 @@
 # Then the regression tests of the fixes (fault-xa, fault-install,
 # create-pending; MATRIX_REG_ROWS), the negative control of the fixes: each
 # must PASS on the patched row and FAIL on the unpatched base, for the
-# reason the fix is about (config base has fault injection for them).
+# reason the fix is about (the bug detectors of config debug, FAILSLAB among
+# them, are in every row's kernel).
 #
 #   scripts/qemu-matrix.sh                  all of the above
 #   scripts/qemu-matrix.sh --regressions    only the regression tests
@@ -34,17 +35,12 @@ case ${1:-} in
 esac
 
 need_tree
-base_src=$BASE_CACHE/linux-base
-if [ ! -d "$base_src" ]; then
-	say "adding a worktree of $BASE_TAG at $base_src"
-	kgit worktree add -q --detach "$base_src" "$BASE_TAG" || die "git worktree add failed"
-fi
 
 results=$CACHE/run/matrix.txt
 : >"$results"
 fail=0
-# "<row> <config> <--expect-rust|--expect-c>"; the row named base runs the
-# unpatched tree.
+# "<row> <config> <--expect-rust|--expect-c> [<commit>]"; with a commit,
+# that commit of the tree (the row named base: the unpatched tree).
 rows=("${MATRIX_ROWS[@]}")
 [ -z "$only_regressions" ] || rows=()
 if [ -n "$negative" ]; then
@@ -54,16 +50,17 @@ if [ -n "$negative" ]; then
 	done
 	[ -n "$victim" ] || die "--negative: every scenario is expected to fail on the base; no control to make"
 	MATRIX_BASE_FAILS[$victim]='(negative control: expected to fail, passes on this base)'
-	rows=("base base --expect-c")
+	for row in "${MATRIX_ROWS[@]}"; do
+		[ "${row%% *}" != base ] || rows=("$row")
+	done
+	[ "${rows[0]%% *}" = base ] || die "--negative: MATRIX_ROWS has no base row"
 	say "negative control: expecting $victim to FAIL on the unpatched base, where it passes"
 fi
 for row in ${rows[@]+"${rows[@]}"}; do
 	set -- $row
-	name=$1 config=$2 expect=$3
-	src=$KSRC
-	[ "$name" != base ] || src=$base_src
+	name=$1 config=$2 expect=$3 rev=${4:-}
 	rc=0
-	out=$(KSRC=$src "$S/qemu-test.sh" --config "$config" --rootfs sid "$expect" 2>&1) || rc=$?
+	out=$("$S/qemu-test.sh" --config "$config" ${rev:+--rev "$rev"} --rootfs sid "$expect" 2>&1) || rc=$?
 	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
 	if [ "$name" = base ] && [ ${#MATRIX_BASE_FAILS[@]} -gt 0 ]; then
 		# Without exit-on-idle: these fail, each for its reason, and only
@@ -93,11 +90,11 @@ fi
 # The fixes' regression tests: PASS with the series, FAIL without it, with
 # the failure each fix is about (a worker left after the last close; one
 # that waited for its idle timeout).  MATRIX_REG_ROWS: "<row> <config>
-# <PASS|FAIL> [<branch>]"; with a branch, the row builds that branch of the
-# tree (incrementally, in the config's build dir) and the tree goes back to
-# branch series after it.  MATRIX_REG_WHY["<row>:<test>"] replaces the
-# failure reason for one row (the unpatched 6.12 fails for lack of the
-# state, not for the bug).
+# <PASS|FAIL> [<commit>]"; with a commit, the row boots that commit of the
+# tree, built in place in the config's build dir (stashed; the tree and the
+# build dir go back to branch series).  MATRIX_REG_WHY["<row>:<test>"]
+# replaces the failure reason for one row (the unpatched 6.12 fails for
+# lack of the state, not for the bug).
 regs=(${MATRIX_REGS:-fault-xa fault-install create-pending})
 declare -A why=(
 	[fault-xa]='iou-wrk threads still there [0-9]+ ms after the last ring was closed'
@@ -105,29 +102,13 @@ declare -A why=(
 	[create-pending]='it waited for its idle timeout'
 )
 declare -p MATRIX_REG_WHY >/dev/null 2>&1 || declare -A MATRIX_REG_WHY=()
-back_to_series() {
-	kgit checkout -q series
-	"$S/build.sh" "$1" bzImage >/dev/null || die "rebuilding config $1 on branch series failed"
-}
 for row in "${MATRIX_REG_ROWS[@]}"; do
 	set -- $row
-	name=$1 config=$2 want=$3 branch=${4:-}
-	src=$KSRC
-	[ "$name" != base ] || src=$base_src
+	name=$1 config=$2 want=$3 rev=${4:-}
 	build=(--no-build)
-	if [ -n "$branch" ]; then
-		[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
-			die "row $name builds branch $branch of $KSRC, which has uncommitted changes; commit or stash them"
-		kgit checkout -q "$branch" || die "no branch $branch in $KSRC (row $name); run 'make tree'"
-		trap 'kgit checkout -q series' EXIT
-		build=()
-	fi
+	[ -z "$rev" ] || build=(--rev "$rev")
 	rc=0
-	out=$(KSRC=$src "$S/qemu-test.sh" --config "$config" "${build[@]}" --log "$CACHE/run/$config/regressions-$name.log" "${regs[@]}" 2>&1) || rc=$?
-	if [ -n "$branch" ]; then
-		back_to_series "$config"
-		trap - EXIT
-	fi
+	out=$("$S/qemu-test.sh" --config "$config" "${build[@]}" --log "$CACHE/run/$config/regressions-$name.log" "${regs[@]}" 2>&1) || rc=$?
 	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
 	for r in "${regs[@]}"; do
 		pat="^$want $r: "

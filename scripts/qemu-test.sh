@@ -8,8 +8,9 @@
 #   scripts/qemu-test.sh --check-log FILE [--expect-rust|--expect-c] [scenario...]
 #
 # --rootfs sid adds a Debian sid userland (scripts/guest-rootfs.sh) under the
-# test binary, for the criu scenario.  --no-build boots the kernel as last
-# built (scripts/bench.sh boots the same two kernels many times).  --log
+# test binary, for the criu scenario.  --rev boots that commit of the tree,
+# built in place in the config's build dir and stashed (BUILD_REV in
+# scripts/build.sh).  --no-build boots the kernel as last built (scripts/bench.sh boots the same two kernels many times).  --log
 # keeps the console log in FILE.  --icount boots one vCPU under TCG with
 # -icount shift=0,sleep=off: the guest clock advances one nanosecond per
 # instruction executed (and jumps to the next timer when the vCPU idles),
@@ -24,6 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 
 config=kunit
+rev=
 rootfs=
 build=1
 log=
@@ -33,6 +35,7 @@ args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--config) config=$2; shift 2 ;;
+	--rev) rev=$2; shift 2 ;;
 	--rootfs) rootfs=$2; shift 2 ;;
 	--no-build) build=; shift ;;
 	--log) log=$2; shift 2 ;;
@@ -104,8 +107,8 @@ if [ -n "$check_log" ]; then
 	exit 0
 fi
 
-if [ -n "$build" ]; then
-	O=$("$(dirname "$0")/build.sh" "$config" bzImage)
+if [ -n "$build" ] || [ -n "$rev" ]; then
+	O=$(BUILD_REV=$rev "$(dirname "$0")/build.sh" "$config" bzImage)
 else
 	O=$BUILD_ROOT/$config
 	[ -f "$O/arch/x86/boot/bzImage" ] || die "no kernel built for config $config ($O); run scripts/build.sh $config"

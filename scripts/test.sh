@@ -51,9 +51,9 @@ run_step() {
 	matrix-negative) "$S/qemu-matrix.sh" --negative ;;
 	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install create-pending ;;
 	qemu-c)
-		# The C path of a Rust kernel: CONFIG_RUST=y, the option off.
-		"$S/qemu-test.sh" --config bench_c --rootfs sid --expect-c
-		"$S/qemu-test.sh" --config bench_c --no-build --expect-c create-pending
+		# The C path of a Rust kernel: CONFIG_RUST=y, the option off (config optoff).
+		"$S/qemu-test.sh" --config optoff --rootfs sid --expect-c
+		"$S/qemu-test.sh" --config optoff --no-build --expect-c create-pending
 		;;
 	stress)
 		"$S/stress.sh"
