@@ -133,12 +133,16 @@ check_w1() {
 	say "W=1: 0 warnings in io_uring/; compiled again: $(grep -cE '^ +(CC|RUSTC)( \[M\])? +io_uring/' "$O/w1.log") objects, ${want[*]} among them"
 }
 
+# BISECT_REF, BISECT_FROM and BISECT_ONLY (default: series, the base tag,
+# BISECT_CONFIGS) pick other commits and configs: the prefixes of
+# BISECT_FROM..BISECT_REF (tests/bisect-link-broken.sh).
 check_bisect() {
 	local n i c subj cfg opts absent start O new full=0 partial=0
-	n=$(kgit rev-list --count "$BASE_TAG..series")
+	local ref=${BISECT_REF:-series} from=${BISECT_FROM:-$BASE_TAG} BISECT_CONFIGS=${BISECT_ONLY:-$BISECT_CONFIGS}
+	n=$(kgit rev-list --count "$from..$ref")
 	start=$SECONDS
 	kgit diff --quiet HEAD || die "uncommitted changes in $KSRC; commit them first"
-	kgit checkout -q series
+	kgit checkout -q "$ref"
 	# The series' own options, as the configs ask for them.
 	opts=$(cat "$CONFIG_DIR"/*.config | sed -n 's/^\(CONFIG_IO_WQ_IDLE_RUST[A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ')
 	# The tip, linked in full.  Every symbol its vmlinux.o leaves undefined
@@ -155,7 +159,7 @@ check_bisect() {
 	# link decides.
 	trap 'kgit checkout -q series' EXIT
 	for i in $(seq "$n" -1 2); do
-		c=$(kgit rev-parse "series~$((i - 1))")
+		c=$(kgit rev-parse "$ref~$((i - 1))")
 		subj=$(kgit log -1 --format=%s "$c")
 		kgit checkout -q --detach "$c"
 		# Before the patch that adds them, the options do not exist; from
@@ -180,12 +184,13 @@ check_bisect() {
 			full=$((full + 1))
 		done
 	done
-	kgit checkout -q series
+	kgit checkout -q "$ref"
 	trap - EXIT
 	# Back to the tip, as the other steps expect the build dirs.
 	for cfg in $BISECT_CONFIGS; do
 		"$S/build.sh" "$cfg" bzImage >/dev/null
 	done
+	kgit checkout -q series
 	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s): the tip linked in full, $partial prefix builds to vmlinux.o with no symbol undefined that the tip's link does not provide, $full of them linked in full"
 }
 
