@@ -172,7 +172,7 @@ check_bisect() {
 			absent=$opts
 		fi
 		for cfg in $BISECT_CONFIGS; do
-			O=$(KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" vmlinux.o) ||
+			O=$(KCONFIG_ABSENT=$absent "$S/build.sh" "$cfg" vmlinux_o) ||
 				die "patch $((n - i + 1))/$n ($subj) does not build with config $cfg"
 			new=$(llvm-nm-19 -u "$O/vmlinux.o" | awk '{ print $NF }' | sort -u |
 				comm -23 - "$O/bisect-undefined.tip" | paste -sd' ')

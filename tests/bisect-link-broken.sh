@@ -45,7 +45,7 @@ static int __init io_wq_bisect_link_check(void)
 late_initcall(io_wq_bisect_link_check);
 EOF
 kgit commit -q -a -m "bisect-link-broken: call $sym(), which nothing defines"
-kgit revert -q --no-edit HEAD
+kgit revert --no-edit HEAD >/dev/null
 
 rc=0
 out=$(BISECT_REF=$branch BISECT_FROM=series BISECT_ONLY=norust "$S/check.sh" bisect 2>&1) || rc=$?
