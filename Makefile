@@ -9,7 +9,8 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test test-lts test-all clean min-toolchain model mutants
+	resign stress bench test test-lts test-all clean min-toolchain model mutants \
+	liburing
 
 help:
 	@echo "make demo          apply patches/ to the pinned base, build, boot under QEMU, run KUnit"
@@ -24,7 +25,9 @@ help:
 	@echo "make patches       regenerate patches/ and the new files from the tree's commits"
 	@echo "make check-series  patches/ applies, matches the tree and the repo's copies"
 	@echo "make qemu-test     userspace scenarios (CRIU too) on the Rust kernel under QEMU"
-	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels"
+	@echo "make qemu-test-matrix  the same on the Rust, C-option and unpatched kernels,"
+	@echo "                   then liburing's suite on the kernels with the bug detectors"
+	@echo "make liburing      liburing's regression suite on the Rust, C-path and unpatched kernels"
 	@echo "make stress        stress programs on the kernel with the bug detectors (LONG=1: 20 min; KCSAN=1)"
 	@echo "make bench         Rust vs C by instruction counts (QEMU -icount), interleaved in one run:"
 	@echo "                   table, results file, CDF plot in out/ (AA=1: the C kernel against"
@@ -62,6 +65,10 @@ qemu-test: worktree
 
 qemu-test-matrix: worktree
 	@$(S)/qemu-matrix.sh
+	@$(S)/liburing.sh --debug
+
+liburing: worktree
+	@$(S)/liburing.sh
 
 stress: worktree
 	@$(S)/stress.sh

@@ -8,9 +8,10 @@
 # and a CDF plot go to out/ (scripts/bench-report.py).
 #
 #   scripts/bench.sh            ROUNDS=4 rounds per kernel (default)
-#   scripts/bench.sh --smoke    1 round of a few samples on the kernels make
-#                               test builds anyway (kunit, norust): checks
-#                               the harness, measures nothing
+#   scripts/bench.sh --smoke    1 round of a few samples on the same two
+#                               kernels (make test builds them anyway, for
+#                               liburing's suite): checks the harness,
+#                               measures nothing
 #   scripts/bench.sh --aa       A/A control: bench_c against itself, booted
 #                               as two kernels; shows how far apart two runs
 #                               of one kernel land (the noise floor)
@@ -38,7 +39,7 @@ for a in "$@"; do
 	esac
 done
 if [ -n "$smoke" ]; then
-	A=${BENCH_A:-kunit} B=${BENCH_B:-norust} rounds=1
+	A=${BENCH_A:-bench_rust} B=${BENCH_B:-bench_c} rounds=1
 	opts=(--bench-samples=5 --bench-ops=5000 --bench-cycles=20 --bench-long-gaps=1 --bench-reps=1)
 	out=$CACHE/bench-smoke
 else

@@ -22,18 +22,13 @@ need_disk "$CACHE" 8
 
 if [ ! -f "$DEB" ]; then
 	uri=$(mirror_uri "$DEB_SUITE")
-	mkdir -p "$APT/lists/partial" "$APT/archives/partial" "$DEBS"
-	echo "deb $uri $DEB_SUITE main" >"$APT/sources.list"
-	aptopts=(-o Dir::Etc::sourcelist="$APT/sources.list" -o Dir::Etc::sourceparts=/nonexistent
-		-o Dir::State::Lists="$APT/lists" -o Dir::Cache::archives="$APT/archives"
-		-o Dir::State::status=/var/lib/dpkg/status -o APT::Get::List-Cleanup=0
-		-o APT::Sandbox::User=root)
+	mkdir -p "$DEBS"
 	say "updating the private apt index for $DEB_SUITE"
-	apt-get "${aptopts[@]}" -qq update ||
+	apt_private "$APT" "deb $uri $DEB_SUITE main" ||
 		die "apt-get update for suite $DEB_SUITE failed (mirror from this machine's apt sources); check the network, then rerun"
 	say "downloading $DEB_PACKAGE=$DEB_VERSION"
-	if ! (cd "$DEBS" && apt-get "${aptopts[@]}" -qq download "$DEB_PACKAGE=$DEB_VERSION"); then
-		offered=$(apt-cache "${aptopts[@]}" madison "$DEB_PACKAGE" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | tr '\n' ' ')
+	if ! (cd "$DEBS" && apt-get "${APT_OPTS[@]}" -qq download "$DEB_PACKAGE=$DEB_VERSION"); then
+		offered=$(apt-cache "${APT_OPTS[@]}" madison "$DEB_PACKAGE" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | tr '\n' ' ')
 		die "cannot download $DEB_PACKAGE version $DEB_VERSION (pinned in bases/$BASE/base.conf); suite $DEB_SUITE offers: ${offered:-nothing}. Update the pin and its SHA-256 deliberately; no other version is taken silently"
 	fi
 	got=$(ls "$DEBS"/"${DEB_PACKAGE}"_*.deb 2>/dev/null | head -n1)

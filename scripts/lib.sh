@@ -161,6 +161,36 @@ mirror_uri() {
 	echo "$uri"
 }
 
+# apt_private <state dir> <sources line>: an apt state of our own (its own
+# sources list, lists and archives; this machine's dpkg status), so that
+# nothing system-wide changes.  Sets APT_OPTS, the options that select it,
+# and updates its index; fails as apt-get update does.
+apt_private() {
+	mkdir -p "$1/lists/partial" "$1/archives/partial"
+	echo "$2" >"$1/sources.list"
+	APT_OPTS=(-o Dir::Etc::sourcelist="$1/sources.list" -o Dir::Etc::sourceparts=/nonexistent
+		-o Dir::State::Lists="$1/lists" -o Dir::Cache::archives="$1/archives"
+		-o Dir::State::status=/var/lib/dpkg/status -o APT::Get::List-Cleanup=0
+		-o APT::Sandbox::User=root)
+	apt-get "${APT_OPTS[@]}" -qq update
+}
+
+# packed_rootfs <suite>: the guest userland of scripts/guest-rootfs.sh as a
+# gzipped cpio archive, packed once and kept in the cache; prints its path.
+# Padded to 512 bytes: the kernel looks for a next (uncompressed) archive
+# concatenated after it only at a 4-byte boundary after the compressed one.
+packed_rootfs() {
+	local dir packed=$CACHE/rootfs-$1.cpio.gz
+	dir=$(GUEST_SUITE=$1 "$REPO/scripts/guest-rootfs.sh")
+	if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
+		say "packing the $1 userland into $packed"
+		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
+			mv "$packed.tmp" "$packed" || die "packing $dir failed"
+	fi
+	truncate -s %512 "$packed"
+	echo "$packed"
+}
+
 # The names in tests/iowq's SCENARIOS list (its main.rs), one per line, in
 # order: the scenarios iowq-test runs when none is named.
 scenario_names() {

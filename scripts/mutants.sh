@@ -11,6 +11,10 @@
 # restored afterwards, also on an interruption.
 #
 #   scripts/mutants.sh [--list] [mutant...]     default: all
+#   scripts/mutants.sh --liburing [mutant...]   liburing's own test of the
+#       feature (io-wq-unused-exit, scripts/liburing.sh) instead: each
+#       mutant is built in the config of LIBURING_ROWS' rust row, and that
+#       test must fail on it (and pass on the series first)
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
@@ -48,6 +52,8 @@ else
 	SCENARIOS=(lifecycle two-rings fault-xa fault-install create-pending)
 fi
 
+by_liburing=
+[ "${1:-}" != --liburing ] || { by_liburing=1; shift; }
 case ${1:-} in
 --list) printf '%s\n' "${MUTANTS[@]}" | awk -F'|' '{ printf "%-24s %-28s %s\n", $1, $2, ($3 == "" ? "default scenarios" : $3) }'; exit 0 ;;
 esac
@@ -55,6 +61,8 @@ need_tree
 [ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
 	die "$KSRC has uncommitted changes; commit or stash them first (the mutants edit its working copy)"
 want=("$@")
+[ -z "$by_liburing" ] || [ ${#want[@]} -gt 0 ] ||
+	die "--liburing: name the mutants (io-wq-unused-exit checks that the workers go, not every bug a mutant plants), e.g. scripts/mutants.sh --liburing shim-ignores-entry"
 for w in ${want[@]+"${want[@]}"}; do
 	printf '%s\n' "${MUTANTS[@]}" | cut -d'|' -f1 | grep -qx -- "$w" ||
 		die "no mutant named '$w'; scripts/mutants.sh --list names them"
@@ -79,13 +87,23 @@ for m in "${MUTANTS[@]}"; do
 	done
 done
 restore
+if [ -n "$by_liburing" ]; then
+	lconfig=$(printf '%s\n' "${LIBURING_ROWS[@]}" | awk '$1 == "rust" { print $2 }')
+	[ -n "$lconfig" ] || die "--liburing: LIBURING_ROWS in bases/$BASE/base.conf has no rust row"
+	all=(io-wq-unused-exit)
+fi
 say "baseline: the series as it is must pass what the mutants must fail: ${all[*]}"
 base_log=$CACHE/logs/mutant-baseline.log
 mkdir -p "$(dirname "$base_log")"
+if [ -n "$by_liburing" ]; then
+	"$S/build.sh" "$lconfig" bzImage >"$base_log" 2>&1 &&
+		"$S/liburing.sh" --rows rust --no-build --only io-wq-unused-exit >>"$base_log" 2>&1 ||
+		die "the series itself fails liburing's io-wq-unused-exit (log: $base_log); fix that first"
 # shellcheck disable=SC2046 # word splitting of qemu_args is intended
-{ "$S/build.sh" kunit bzImage && "$S/kunit.sh" &&
-	"$S/qemu-test.sh" --no-build --expect-rust $(qemu_args "${all[@]}"); } >"$base_log" 2>&1 ||
+elif ! { "$S/build.sh" kunit bzImage && "$S/kunit.sh" &&
+	"$S/qemu-test.sh" --no-build --expect-rust $(qemu_args "${all[@]}"); } >"$base_log" 2>&1; then
 	die "the series itself fails KUnit or ${all[*]} (log: $base_log); fix that first"
+fi
 
 results=()
 survivors=0
@@ -100,8 +118,14 @@ for m in "${MUTANTS[@]}"; do
 	log=$CACHE/logs/mutant-$name.log
 	mkdir -p "$(dirname "$log")"
 	killed=
+	if [ -n "$by_liburing" ]; then
+		if ! "$S/build.sh" "$lconfig" bzImage >"$log" 2>&1; then
+			killed="the build"
+		elif ! "$S/liburing.sh" --rows rust --no-build --only io-wq-unused-exit >>"$log" 2>&1; then
+			killed="liburing: $(grep -a -m1 'LIBURING io-wq-unused-exit' "$CACHE/run/liburing-$BASE/part/rust.log.txt" || echo failed) $(grep -a -m1 'LIBURING-OUT io-wq-unused-exit' "$CACHE/run/liburing-$BASE/part/rust.log.txt" | cut -d' ' -f3-)"
+		fi
 	# shellcheck disable=SC2046 # word splitting of qemu_args is intended
-	if ! "$S/build.sh" kunit bzImage >"$log" 2>&1; then
+	elif ! "$S/build.sh" kunit bzImage >"$log" 2>&1; then
 		killed="the build"
 	elif ! "$S/kunit.sh" >>"$log" 2>&1; then
 		killed="KUnit: $(grep -m1 -oE '\[FAILED\] [a-z_]+' "$log" || echo failed)"
@@ -118,8 +142,10 @@ for m in "${MUTANTS[@]}"; do
 done
 restore
 trap - EXIT
-say "rebuilding config kunit without mutants"
-"$S/build.sh" kunit bzImage >/dev/null
+rebuild=kunit
+[ -z "$by_liburing" ] || rebuild=$lconfig
+say "rebuilding config $rebuild without mutants"
+"$S/build.sh" "$rebuild" bzImage >/dev/null
 printf '\n%-24s %s\n' mutant result
 printf '%s\n' "${results[@]}"
 [ "$survivors" = 0 ] || die "$survivors mutants survived: a test is missing for each"

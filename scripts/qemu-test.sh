@@ -136,16 +136,7 @@ EOF
 mem=${QEMU_MEM:-1024}
 if [ -n "$rootfs" ]; then
 	# The userland, packed once; the kernel unpacks concatenated archives.
-	dir=$(GUEST_SUITE=$rootfs "$(dirname "$0")/guest-rootfs.sh")
-	packed=$CACHE/rootfs-$rootfs.cpio.gz
-	if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
-		say "packing the $rootfs userland into $packed"
-		# Padded: the kernel looks for the next (uncompressed) archive
-		# only at a 4-byte boundary after the compressed one.
-		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
-			mv "$packed.tmp" "$packed" || die "packing $dir failed"
-	fi
-	truncate -s %512 "$packed"
+	packed=$(packed_rootfs "$rootfs")
 	cat "$packed" "$run/initramfs.cpio" >"$run/initramfs-$rootfs.cpio"
 	initrd=$run/initramfs-$rootfs.cpio
 	mem=${QEMU_MEM:-2048}

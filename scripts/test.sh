@@ -46,15 +46,13 @@ run_step() {
 	mbox) "$S/mbox.sh" ;;
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
-	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust ;;
+	# Every scenario, then the fixes' regression tests, in one boot.
+	qemu) "$S/qemu-test.sh" --rootfs sid --expect-rust $(scenario_names) fault-xa fault-install create-pending ;;
 	matrix) "$S/qemu-matrix.sh" ;;
 	matrix-negative) "$S/qemu-matrix.sh" --negative ;;
-	regressions) "$S/qemu-test.sh" --expect-rust fault-xa fault-install create-pending ;;
-	qemu-c)
-		# The C path of a Rust kernel: CONFIG_RUST=y, the option off (config optoff).
-		"$S/qemu-test.sh" --config optoff --rootfs sid --expect-c
-		"$S/qemu-test.sh" --config optoff --no-build --expect-c create-pending
-		;;
+	# The C path of a Rust kernel: CONFIG_RUST=y, the option off (config optoff).
+	qemu-c) "$S/qemu-test.sh" --config optoff --rootfs sid --expect-c $(scenario_names) create-pending ;;
+	liburing) "$S/liburing.sh" ;;
 	stress)
 		"$S/stress.sh"
 		"$S/stress.sh" --negative
@@ -88,7 +86,7 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(${TEST_STEPS[@]+"${TEST_STEPS[@]}"})
 [ ${#steps[@]} -gt 0 ] || steps=(setup tree check-series check-series-broken runner-broken
 	qemu-verdict-broken meta checkpatch checkpatch-broken docs rustfmt userspace-lint model kunit
-	qemu regressions qemu-c stress bench-smoke clippy w1 min-toolchain mbox bisect)
+	qemu qemu-c liburing stress bench-smoke clippy w1 min-toolchain mbox bisect)
 
 # Steps the others cannot do without: a failure there ends the run.
 essential=" setup tree "

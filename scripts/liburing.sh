@@ -1,0 +1,350 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# liburing's own regression suite on the base's kernels under QEMU (TCG),
+# compared with the unpatched base:
+#
+#   scripts/liburing.sh [--debug] [--rows R1,R2] [--only T1,T2] [--no-build]
+#
+# liburing comes from Debian's source package (LIBURING_VERSION below, its
+# upstream tarball pinned by SHA-256), fetched with a private apt state from
+# this machine's mirror and kept in the cache.  Its test/Makefile builds
+# every test on the host, liburing linked statically (the guest has no
+# liburing.so), glibc from the guest's Debian sid userland.  The guest's
+# /init, tests/liburing/guest-init.sh, runs them with runtests.sh's
+# semantics: a per-test timeout (LIBURING_TIMEOUT, default 60 s, as
+# runtests.sh), exit 77 is SKIP, any other failure is FAIL, and so is a
+# kernel report after the test started; each test in its own dir on tmpfs.
+#
+# The rows: LIBURING_ROWS in bases/<base>/base.conf, "<row> <config>
+# [<commit>]" (with a commit, that commit of the tree built in place in the
+# config's build dir: BUILD_REV in scripts/build.sh).  rust is the series
+# with the option on, c the series on the C path, base the unpatched tree,
+# all from one config family.  --debug: LIBURING_DEBUG_ROWS, the same on the
+# kernels with the bug detectors (slower; make qemu-test-matrix).
+#
+# The run fails on:
+#   - a regression: a test that fails or times out on rust or c, and not on
+#     base (its name and the last lines of its output are printed);
+#   - io-wq-unused-exit (the feature's own test) not PASS on rust and c;
+#   - on a base without exit-on-idle, each test of LIBURING_BASE_MUST_FAIL
+#     not failing on base for its reason;
+#   - a test that fails on base and is not in LIBURING_BASE_FAILS (the
+#     known failures, each with the reason its output gives), or a listed
+#     one that fails on any row for another reason.  A listed test that now
+#     passes on every row is reported.
+# The table (test x row: result and seconds) is written, with the series'
+# commit, the date and each row's counts and wall time, to
+# bases/<base>/results/liburing.txt (--debug: liburing-debug.txt).
+# --rows and --only run a part, and --judge, which boots nothing, judges the
+# last run's results again (after a change to the lists in base.conf); they
+# write no results file.  --no-build boots the kernels as last built.
+. "$(dirname "$0")/lib.sh"
+S=$(dirname "$0")
+
+LIBURING_VERSION=2.15-1
+LIBURING_SUITE=sid
+LIBURING_ORIG_SHA256=efd299ff27cde40a45efc7dbb97ebe40a0c461921cb462f1d62611642bb4ee86
+
+debug= only= want_rows= build=1 judge=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--debug) debug=1; shift ;;
+	--judge) judge=1; build=; shift ;;
+	--rows) want_rows=,$2,; shift 2 ;;
+	--only) only=$2; shift 2 ;;
+	--no-build) build=; shift ;;
+	*) die "unknown argument '$1'; usage: scripts/liburing.sh [--debug] [--rows R1,R2] [--only T1,T2] [--no-build|--judge] (--help says more)" ;;
+	esac
+done
+if [ -n "$debug" ]; then
+	[ -n "${LIBURING_DEBUG_ROWS+x}" ] || die "bases/$BASE/base.conf has no LIBURING_DEBUG_ROWS; add the rows of the kernels with the bug detectors"
+	rows=("${LIBURING_DEBUG_ROWS[@]}")
+else
+	[ -n "${LIBURING_ROWS+x}" ] || die "bases/$BASE/base.conf has no LIBURING_ROWS; add \"<row> <config> [<commit>]\" for rust, c and base"
+	rows=("${LIBURING_ROWS[@]}")
+fi
+declare -p LIBURING_BASE_FAILS >/dev/null 2>&1 || declare -A LIBURING_BASE_FAILS=()
+declare -p LIBURING_BASE_MUST_FAIL >/dev/null 2>&1 || declare -A LIBURING_BASE_MUST_FAIL=()
+timeout=${LIBURING_TIMEOUT:-60}
+need_tree
+
+# -- liburing: fetch, check, build (once per version, in the cache) -------
+upstream=${LIBURING_VERSION%-*}
+LU=$CACHE/liburing
+orig=$LU/liburing_$upstream.orig.tar.gz
+bin=$LU/bin-$LIBURING_VERSION
+mkdir -p "$LU"
+if [ ! -f "$bin/.complete" ]; then
+	if [ ! -f "$orig" ]; then
+		mkdir -p "$LU/dl"
+		say "fetching Debian's source package liburing=$LIBURING_VERSION ($LIBURING_SUITE)"
+		uri=$(mirror_uri "$LIBURING_SUITE")
+		apt_private "$CACHE/apt/$LIBURING_SUITE-src" "deb-src $uri $LIBURING_SUITE main" ||
+			die "apt-get update for deb-src $LIBURING_SUITE failed (mirror from this machine's apt sources); check the network, then rerun"
+		(cd "$LU/dl" && apt-get "${APT_OPTS[@]}" -qq source --download-only "liburing=$LIBURING_VERSION") ||
+			die "cannot download the source package liburing=$LIBURING_VERSION from $LIBURING_SUITE; if $LIBURING_SUITE moved on, pin the version it has, and its SHA-256, in $0 (deliberately)"
+		mv "$LU/dl/liburing_$upstream.orig.tar.gz" "$orig"
+		rm -rf "$LU/dl"
+	fi
+	sum=$(sha256sum "$orig" | cut -d' ' -f1)
+	if [ "$sum" != "$LIBURING_ORIG_SHA256" ]; then
+		mv "$orig" "$orig.bad"
+		die "checksum mismatch for liburing_$upstream.orig.tar.gz: got $sum, pinned $LIBURING_ORIG_SHA256 (moved to $orig.bad); rerun to download again"
+	fi
+	say "liburing $upstream: sha256 ok; building its tests (about 30 s)"
+	src=$LU/src-$upstream
+	rm -rf "$src" "$bin"
+	mkdir -p "$src"
+	tar -xzf "$orig" -C "$src" --strip-components=1
+	(cd "$src" && ./configure --cc=gcc --cxx=g++ >"$LU/build.log" 2>&1 &&
+		make -C src -j"$JOBS" ENABLE_SHARED=0 >>"$LU/build.log" 2>&1 &&
+		make -C test -j"$JOBS" >>"$LU/build.log" 2>&1) ||
+		die "building liburing's tests failed (log: $LU/build.log); they need gcc and g++"
+	mkdir -p "$bin.tmp"
+	# Every test the Makefile built: its test/*.t.
+	for t in "$src"/test/*.t; do
+		strip -o "$bin.tmp/$(basename "$t")" "$t"
+	done
+	(cd "$bin.tmp" && ls -- *.t | sed 's/\.t$//') >"$bin.tmp/list"
+	touch "$bin.tmp/.complete"
+	mv "$bin.tmp" "$bin"
+	rm -rf "$src"
+fi
+tests=()
+while read -r t; do tests+=("$t"); done <"$bin/list"
+say "liburing $LIBURING_VERSION: ${#tests[@]} tests"
+if [ -n "$only" ]; then
+	for t in ${only//,/ }; do
+		[ -f "$bin/$t.t" ] || die "--only: liburing $upstream has no test '$t' (the names are in $bin/list)"
+	done
+	n_expected=$(tr ',' '\n' <<<"$only" | sort -u | wc -l)
+else
+	n_expected=${#tests[@]}
+fi
+
+# -- the guest's archive: /init and /liburing ---------------------------------
+# A part (--rows, --only) runs in a dir of its own: the last full run stays
+# there to be judged again.
+run=$CACHE/run/liburing-$BASE
+[ -z "$only$want_rows" ] || run=$run/part
+mkdir -p "$run"
+if [ -z "$judge" ]; then
+	rm -rf "$run/stage"
+	mkdir -p "$run/stage/liburing"
+	cp "$REPO/tests/liburing/guest-init.sh" "$run/stage/init"
+	cp "$bin"/*.t "$bin/list" "$run/stage/liburing/"
+	(cd "$run/stage" && find . | cpio -o -H newc --quiet) >"$run/liburing.cpio"
+	packed=$(packed_rootfs sid)
+	cat "$packed" "$run/liburing.cpio" >"$run/initramfs.cpio"
+fi
+
+# -- the rows ------------------------------------------------------------------
+# res[<row>:<test>]="<PASS|SKIP|FAIL|TIMEOUT> <seconds> <status>"; out[...]: the
+# failed test's last lines.
+declare -A res=() out=()
+# The kernels first (a build beside a boot would slow the boot down).
+names=() kernels=() walls=()
+for row in "${rows[@]}"; do
+	set -- $row
+	name=$1 config=$2 rev=${3:-}
+	[ -z "$want_rows" ] || [[ $want_rows == *",$name,"* ]] || continue
+	names+=("$name")
+	[ -z "$judge" ] || continue
+	if [ -n "$build" ] || [ -n "$rev" ]; then
+		O=$(BUILD_REV=$rev "$S/build.sh" "$config" bzImage)
+	else
+		O=$BUILD_ROOT/$config
+	fi
+	[ -f "$O/arch/x86/boot/bzImage" ] || die "no kernel for row $name (config $config) in $O; run scripts/build.sh $config"
+	kernels+=("$O/arch/x86/boot/bzImage")
+	say "row $name: config $config${rev:+ at $rev}, ${n_expected} tests (console log: $run/$name.log)"
+done
+[ ${#names[@]} -gt 0 ] || die "--rows $want_rows names no row of $(printf '%s\n' "${rows[@]}" | cut -d' ' -f1 | paste -sd,)"
+
+# boot_row <console log> <bzImage> <tests, comma-separated, or empty: all>
+# <their count>: one row's run; the guest's results go to <log>.results,
+# QEMU's status and the wall time to <log>.rc and <log>.wall.
+boot_row() {
+	local log=$1 start=$SECONDS rc=0
+	rm -f "$log.results"
+	# A watchdog for a hung guest: every test has its own timeout.
+	timeout --foreground -k 10 $(($4 * (timeout + 5) + 300)) \
+		qemu-system-x86_64 -accel tcg -smp 2 -nodefaults -display none \
+		-m 2048 -no-reboot -serial stdio -serial "file:$log.results" -kernel "$2" -initrd "$run/initramfs.cpio" \
+		-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 liburing.timeout=$timeout${3:+ liburing.only=$3}" \
+		</dev/null >"$log" 2>&1 || rc=$?
+	echo "$rc" >"$log.rc"
+	echo $((SECONDS - start)) >"$log.wall"
+}
+# LIBURING_PARALLEL rows at a time (default 1).  Two at a time took as long
+# as one after the other on 2 host cores (v7.3.4, 2026-12-02: two rows
+# half done in 7.5 min, where one row alone takes 5 min): the guests'
+# vCPUs share the cores.
+par=${LIBURING_PARALLEL:-1}
+for i in "${!names[@]}"; do
+	[ -z "$judge" ] || break
+	while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n || true; done
+	rm -f "$run/${names[$i]}.log.rc"
+	boot_row "$run/${names[$i]}.log" "${kernels[$i]}" "$only" "$n_expected" &
+done
+wait
+for name in "${names[@]}"; do
+	log=$run/$name.log
+	[ -f "$log.rc" ] || die "row $name: no status from its QEMU run (log: $log)"
+	walls+=("$(cat "$log.wall")")
+	if [ -z "$judge" ]; then
+		[ -f "$log.results" ] || die "row $name: no results from the guest (QEMU status $(cat "$log.rc"); console log: $log)"
+		tr -d '\r' <"$log.results" >"$log.txt"
+	fi
+	[ -f "$log.txt" ] || die "row $name: no results in $log.txt to judge; run scripts/liburing.sh without --judge first"
+	if ! grep -aq "^LIBURING-END $n_expected\$" "$log.txt"; then
+		tail -n 30 "$log" >&2
+		die "row $name: the suite did not run to its end (QEMU status $(cat "$log.rc"); want 'LIBURING-END $n_expected'; log: $log)"
+	fi
+	while read -r _ t r secs st; do
+		res[$name:$t]="$r $secs $st"
+	done < <(grep -aE '^LIBURING [^ ]+ (PASS|SKIP|FAIL|TIMEOUT) ' "$log.txt")
+	while read -r _ t line; do
+		out[$name:$t]+="$line"$'\n'
+	done < <(grep -a '^LIBURING-OUT ' "$log.txt")
+	say "row $name: $(for r in PASS SKIP FAIL TIMEOUT; do printf '%s %s, ' "$(grep -acE "^LIBURING [^ ]+ $r " "$log.txt")" "$r"; done | sed 's/, $//') in ${walls[-1]} s"
+done
+
+# -- the verdict ---------------------------------------------------------------
+bad() { case $1 in FAIL* | TIMEOUT*) return 0 ;; esac; return 1; }
+errors=()
+notes=()
+# Regression suspects per row ("t1,t2,"), and what to say if they stay.
+declare -A suspects=() suspect_msg=()
+has_base=
+[[ " ${names[*]} " != *" base "* ]] || has_base=1
+run_tests=("${tests[@]}")
+[ -z "$only" ] || run_tests=(${only//,/ })
+for t in "${run_tests[@]}"; do
+	for n in "${names[@]}"; do
+		[ -n "${res[$n:$t]+x}" ] || errors+=("$t: no result on row $n")
+	done
+	b=${res[base:$t]:-}
+	if [ -n "${LIBURING_BASE_MUST_FAIL[$t]+x}" ] && [ -n "$has_base" ]; then
+		why=${LIBURING_BASE_MUST_FAIL[$t]}
+		{ bad "$b" && grep -qE "$why" <<<"${out[base:$t]:-}"; } ||
+			errors+=("$t must FAIL on base (a base without exit-on-idle) with output matching '$why'; got: ${b:-nothing} ${out[base:$t]:+: $(tail -n1 <<<"${out[base:$t]}")}")
+		b=FAIL
+	fi
+	if [ -n "${LIBURING_BASE_FAILS[$t]+x}" ]; then
+		why=${LIBURING_BASE_FAILS[$t]}
+		failing=0
+		for n in "${names[@]}"; do
+			bad "${res[$n:$t]:-}" || continue
+			failing=1
+			grep -qE "$why" <<<"${res[$n:$t]%% *}: $(paste -sd'|' <<<"${out[$n:$t]:-}")" ||
+				errors+=("$t: listed as failing for '$why' (LIBURING_BASE_FAILS), but on row $n it fails otherwise: ${res[$n:$t]} ${out[$n:$t]:+$(tail -n2 <<<"${out[$n:$t]}" | paste -sd'|')}")
+		done
+		[ $failing = 1 ] || notes+=("$t: in LIBURING_BASE_FAILS, but passes on every row now")
+	elif [ -n "$has_base" ] && bad "$b" && [ -z "${LIBURING_BASE_MUST_FAIL[$t]+x}" ]; then
+		errors+=("$t fails on the unpatched base (${b%% *}) and is not in LIBURING_BASE_FAILS: read its output in $run/base.log and list it with the reason: $(tail -n2 <<<"${out[base:$t]:-}" | paste -sd'|')")
+	fi
+	for n in "${names[@]}"; do
+		[ "$n" != base ] || continue
+		if bad "${res[$n:$t]:-}" && ! bad "$b" && [ -n "$has_base" ]; then
+			suspects[$n]+="$t,"
+			suspect_msg[$n:$t]="REGRESSION: $t ${res[$n:$t]%% *} on row $n, ${b%% *} on base; its last lines:"$'\n'"$(sed 's/^/    /' <<<"${out[$n:$t]:-}")"
+		fi
+	done
+done
+# A suspect is booted again alone on its row, twice: a regression fails
+# there again; one that passes both times failed once under TCG's timing
+# (a test of liburing's own that depends on it, such as read-mshot's 1 ms
+# gaps between writes): reported, with the reruns, not counted.
+for n in "${!suspects[@]}"; do
+	list=${suspects[$n]%,}
+	declare -A passes=()
+	if [ -z "$judge" ]; then
+		for i in "${!names[@]}"; do [ "${names[$i]}" != "$n" ] || k=${kernels[$i]}; done
+		for try in 1 2; do
+			log=$run/rerun-$n-$try.log
+			say "row $n: booting again with only $list (rerun $try of 2)"
+			boot_row "$log" "$k" "$list" "$(tr ',' '\n' <<<"$list" | wc -l)"
+			for t in ${list//,/ }; do
+				tr -d '\r' <"$log.results" 2>/dev/null | grep -aq "^LIBURING $t PASS " &&
+					passes[$t]=$((${passes[$t]:-0} + 1))
+			done
+		done
+	fi
+	for t in ${list//,/ }; do
+		if [ "${passes[$t]:-0}" = 2 ]; then
+			notes+=("$t: ${res[$n:$t]%% *} on row $n in the full run ($(paste -sd'|' <<<"${out[$n:$t]:-}")), PASS on both reruns of it alone: not counted as a regression")
+		else
+			errors+=("${suspect_msg[$n:$t]}  (reruns alone: ${passes[$t]:-0} of 2 passed${judge:+; --judge boots no rerun})")
+		fi
+	done
+	unset passes
+done
+for n in "${names[@]}"; do
+	[ "$n" != base ] || continue
+	for t in io-wq-unused-exit; do
+		[[ " ${run_tests[*]} " == *" $t "* ]] || continue
+		r=${res[$n:$t]:-none}
+		[ "${r%% *}" = PASS ] ||
+			errors+=("$t (liburing's test of exit-on-idle) is ${r%% *} on row $n, not PASS: $(tail -n2 <<<"${out[$n:$t]:-}" | paste -sd'|')")
+	done
+done
+
+# -- the table and the results file ---------------------------------------------
+table=$run/table.txt
+{
+	printf '%-28s' test
+	printf ' %-16s' "${names[@]}"
+	printf '\n'
+	for t in "${run_tests[@]}"; do
+		printf '%-28s' "$t"
+		for n in "${names[@]}"; do
+			set -- ${res[$n:$t]:-none - -}
+			printf ' %-16s' "$1 $2"
+		done
+		printf '\n'
+	done
+	printf '\n%-28s' 'counts (pass/skip/fail/to)'
+	for n in "${names[@]}"; do
+		c=()
+		for r in PASS SKIP FAIL TIMEOUT; do
+			k=0
+			for t in "${run_tests[@]}"; do
+				v=${res[$n:$t]:-}
+				[ "$v" = "${v#"$r "}" ] || k=$((k + 1))
+			done
+			c+=("$k")
+		done
+		printf ' %-16s' "$(IFS=/; echo "${c[*]}")"
+	done
+	printf '\n%-28s' 'wall time (s)'
+	printf ' %-16s' "${walls[@]}"
+	printf '\n\nWhy: the last lines of each test that did not pass, per row\n'
+	for t in "${run_tests[@]}"; do
+		for n in "${names[@]}"; do
+			v=${res[$n:$t]:-none}
+			[ "${v%% *}" != PASS ] || continue
+			printf '%s %s %s: %s\n' "$t" "$n" "${v%% *}" "$(tail -n3 <<<"${out[$n:$t]:-}" | sed '/^$/d' | paste -sd'|')"
+		done
+	done
+} >"$table"
+sed '/^Why:/,$d' "$table" | grep -vE '^[^ ]+ +(PASS [0-9.]+ +)+$' | grep -v '^$' >&2 || true
+if [ -z "$only" ] && [ -z "$want_rows" ] && [ -z "$judge" ]; then
+	mkdir -p "$BASE_DIR/results"
+	results=$BASE_DIR/results/liburing${debug:+-debug}.txt
+	{
+		echo "# liburing $LIBURING_VERSION regression suite (scripts/liburing.sh${debug:+ --debug}), per-test timeout $timeout s"
+		echo "# series $(git -C "$KSRC" rev-parse --short=12 series) (tree $(git -C "$KSRC" rev-parse --short=12 'series^{tree}')), $(date -u +%Y-%m-%d)"
+		for row in "${rows[@]}"; do echo "# row $row"; done
+		[ ${#errors[@]} = 0 ] && echo "# verdict: pass" || echo "# verdict: FAIL (${#errors[@]} errors)"
+		for n in ${notes[@]+"${notes[@]}"}; do echo "# note: $n"; done
+		cat "$table"
+	} >"$results"
+	say "results: $results"
+fi
+for n in ${notes[@]+"${notes[@]}"}; do say "note: $n"; done
+if [ ${#errors[@]} -gt 0 ]; then
+	printf '%s\n' "${errors[@]}" >&2
+	die "liburing's suite: ${#errors[@]} problems (above; logs in $run/)"
+fi
+say "liburing's suite: no regression on ${names[*]}; io-wq-unused-exit passes with the series${LIBURING_BASE_MUST_FAIL[*]:+; ${!LIBURING_BASE_MUST_FAIL[*]} fails on the unpatched base, as it must}"
