@@ -146,6 +146,9 @@ fi
 
 log=${log:-$run/console.log}
 mkdir -p "$(dirname "$log")"
+# The scenarios 4 at a time (iowq-test --jobs=N; IOWQ_JOBS=1 runs them one
+# by one), unless the arguments say otherwise.
+[[ " ${args[*]:-} " == *" --jobs="* ]] || args+=("--jobs=${IOWQ_JOBS:-4}")
 a=$(IFS=,; echo "${args[*]:-}")
 # icount runs the vCPUs in one host thread: one vCPU, so each instruction
 # counted is the guest's one CPU.

@@ -5,13 +5,32 @@
 //! after it.
 
 use std::io::{Read, Write};
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 
 use crate::Res;
+
+/// A scenario running in a child of its own (see [`start`]).
+pub struct Running {
+    pid: libc::pid_t,
+    read: std::fs::File,
+}
+
+impl Running {
+    /// The read end of the child's result pipe, for poll(2).
+    pub fn fd(&self) -> libc::c_int {
+        self.read.as_raw_fd()
+    }
+}
 
 /// Runs `f` in a forked child and returns its result. The caller must be
 /// single-threaded (the runner is: every scenario runs in a child).
 pub fn run(f: fn() -> Res) -> Res {
+    finish(start(f)?)
+}
+
+/// Starts `f` in a forked child; [`finish`] collects its result. Several
+/// may run at once (`--jobs`). The caller must be single-threaded.
+pub fn start(f: fn() -> Res) -> Result<Running, String> {
     let mut fds = [0; 2];
     // SAFETY: pipe2(2) writes two descriptors into `fds`.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -41,10 +60,15 @@ pub fn run(f: fn() -> Res) -> Res {
     // SAFETY: the write end is the child's; the read end is ours.
     unsafe { libc::close(fds[1]) };
     // SAFETY: as above.
-    let mut r = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let read = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    Ok(Running { pid, read })
+}
+
+/// Waits for the child's result (it writes it as it ends) and reaps it.
+pub fn finish(mut r: Running) -> Res {
     let mut out = String::new();
-    let read = r.read_to_string(&mut out);
-    let status = crate::reap(pid);
+    let read = r.read.read_to_string(&mut out);
+    let status = crate::reap(r.pid);
     if let Err(e) = read {
         return Err(format!("reading the scenario's result: {e}"));
     }
@@ -54,5 +78,28 @@ pub fn run(f: fn() -> Res) -> Res {
         _ => Err(format!(
             "the scenario's process ended without a result (status {status:#x})"
         )),
+    }
+}
+
+/// Of `fds` (the [`Running::fd`] of running scenarios), the index of one
+/// whose child has written its result or ended: waits in poll(2) until
+/// there is one.
+pub fn wait_any(fds: &[libc::c_int]) -> usize {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: `pfds` is a valid array of `pfds.len()` pollfd entries.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, -1) };
+        if n > 0 {
+            if let Some(i) = pfds.iter().position(|p| p.revents != 0) {
+                return i;
+            }
+        }
     }
 }

@@ -928,24 +928,54 @@ fn main() {
     }
 
     let (mut passed, mut failed) = (0, names.iter().filter(|n| !known(n)).count());
+    let mut report = |name: &str, result: Res| match result {
+        Ok(msg) => {
+            passed += 1;
+            println!("PASS {name}: {msg}");
+        }
+        Err(msg) => {
+            failed += 1;
+            println!("FAIL {name}: {msg}");
+        }
+    };
     let stressed = run.iter().any(|(n, _)| STRESS.iter().any(|(s, _)| s == n));
+    // --jobs=N: up to N of the scenarios at once (each counts only its own
+    // process's workers; most of their time is waiting out the 5 s idle
+    // timeout). The rest run alone, after them: the regression tests (they
+    // inject faults and pin CPUs), the implementation checks, stress and
+    // the measurements.
+    let jobs: usize = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--jobs="))
+        .map_or(1, |n| n.parse().unwrap_or(1))
+        .max(1);
+    let mut running: Vec<(&str, isolate::Running)> = Vec::new();
     for (name, f) in run {
+        if jobs > 1 && SCENARIOS.iter().any(|(s, _)| *s == name) {
+            if running.len() == jobs {
+                let fds: Vec<libc::c_int> = running.iter().map(|(_, r)| r.fd()).collect();
+                let i = isolate::wait_any(&fds);
+                let (n, r) = running.swap_remove(i);
+                report(n, isolate::finish(r));
+            }
+            match isolate::start(f) {
+                Ok(r) => running.push((name, r)),
+                Err(e) => report(name, Err(e)),
+            }
+            continue;
+        }
+        for (n, r) in running.drain(..) {
+            report(n, isolate::finish(r));
+        }
         // The scenarios and regression tests each in a process of their
         // own; the implementation checks (they arm and read kprobes), the
         // stress programs (their counts are this process's) and the
         // measurements here.
         let own_process = SCENARIOS.iter().chain(REGRESSIONS).any(|(s, _)| *s == name);
-        let result = if own_process { isolate::run(f) } else { f() };
-        match result {
-            Ok(msg) => {
-                passed += 1;
-                println!("PASS {name}: {msg}");
-            }
-            Err(msg) => {
-                failed += 1;
-                println!("FAIL {name}: {msg}");
-            }
-        }
+        report(name, if own_process { isolate::run(f) } else { f() });
+    }
+    for (n, r) in running.drain(..) {
+        report(n, isolate::finish(r));
     }
     if stressed {
         println!("STRESS {}", stress::COUNTS.line());
