@@ -27,7 +27,9 @@
 #
 # The run fails on:
 #   - a regression: a test that fails or times out on rust or c, and not on
-#     base (its name and the last lines of its output are printed);
+#     base, or on base only by chance (it passed both reruns alone there),
+#     and fails again in both of two reruns of it alone on its row (its
+#     name and the last lines of its output are printed);
 #   - io-wq-unused-exit (the feature's own test) not PASS on rust and c;
 #   - on a base without exit-on-idle, each test of LIBURING_BASE_MUST_FAIL
 #     not failing on base for its reason;
@@ -38,6 +40,9 @@
 # The table (test x row: result and seconds) is written, with the series'
 # commit, the date and each row's counts and wall time, to
 # bases/<base>/results/liburing.txt (--debug: liburing-debug.txt).
+# The base row's results are kept in the cache, keyed by its kernel, the
+# tests, the guest and how they run, and taken from there while these are
+# the same (see row_key; LIBURING_BOOT_ALL=1 boots it anyway).
 # --rows and --only run a part, and --judge, which boots nothing, judges the
 # last run's results again (after a change to the lists in base.conf); they
 # write no results file.  --no-build boots the kernels as last built.
@@ -168,7 +173,24 @@ fi
 # failed test's last lines.
 declare -A res=() out=()
 # The kernels first (a build beside a boot would slow the boot down).
-names=() kernels=() walls=()
+names=() kernels=() walls=() kept=()
+# A row of a fixed commit (the base) gives the same results as long as its
+# kernel, the tests, the guest and the way they run are the same: a full
+# run keeps them in $CACHE/liburing/rows/<key> (only a run in which no test
+# of that row had to be booted again), and a later run with the same key
+# takes them from there instead of booting it (LIBURING_BOOT_ALL=1 boots
+# it anyway).
+row_key() {
+	[ -f "$bin/.sums" ] || (cd "$bin" && sha256sum -- *.t list) >"$bin/.sums"
+	{
+		sha256sum <"$1"
+		cat "$bin/.sums"
+		sha256sum <"$REPO/tests/liburing/guest-init.sh"
+		sha256sum <"$packed"
+		echo "${LIBURING_ALONE[*]} timeout=$timeout jobs=$par_tests qemu=$QEMU_ROW"
+	} | sha256sum | cut -c1-16
+}
+QEMU_ROW="-accel tcg -smp 2 -m 2048"
 for row in "${rows[@]}"; do
 	set -- $row
 	name=$1 config=$2 rev=${3:-}
@@ -182,7 +204,17 @@ for row in "${rows[@]}"; do
 	fi
 	[ -f "$O/arch/x86/boot/bzImage" ] || die "no kernel for row $name (config $config) in $O; run scripts/build.sh $config"
 	kernels+=("$O/arch/x86/boot/bzImage")
-	say "row $name: config $config${rev:+ at $rev}, ${n_expected} tests (console log: $run/$name.log)"
+	k=
+	if [ -n "$rev" ] && [ -z "$only" ]; then
+		k=$CACHE/liburing/rows/$(row_key "$O/arch/x86/boot/bzImage")
+		[ -z "${LIBURING_BOOT_ALL:-}" ] && [ -f "$k/from" ] || k=-$k
+	fi
+	kept+=("$k")
+	if [ "${k:0:1}" = / ]; then
+		say "row $name: config $config at $rev, ${n_expected} tests: the results of $(cat "$k/from") (the same kernel, tests and guest: $k); not booted again"
+	else
+		say "row $name: config $config${rev:+ at $rev}, ${n_expected} tests (console log: $run/$name.log)"
+	fi
 done
 [ ${#names[@]} -gt 0 ] || die "--rows $want_rows names no row of $(printf '%s\n' "${rows[@]}" | cut -d' ' -f1 | paste -sd,)"
 
@@ -193,9 +225,10 @@ boot_row() {
 	local log=$1 start=$SECONDS rc=0
 	rm -f "$log.results"
 	# A watchdog for a hung guest: every test has its own timeout.
+	# shellcheck disable=SC2086 # QEMU_ROW is words
 	timeout --foreground -k 10 $(($4 * (timeout + 5) + 300)) \
-		qemu-system-x86_64 -accel tcg -smp 2 -nodefaults -display none \
-		-m 2048 -no-reboot -serial stdio -serial "file:$log.results" -kernel "$2" -initrd "$run/initramfs.cpio" \
+		qemu-system-x86_64 $QEMU_ROW -nodefaults -display none \
+		-no-reboot -serial stdio -serial "file:$log.results" -kernel "$2" -initrd "$run/initramfs.cpio" \
 		-append "console=ttyS0 rdinit=/init panic=-1 kunit.enable=0 liburing.timeout=$timeout liburing.jobs=$5${3:+ liburing.only=$3}" \
 		</dev/null >"$log" 2>&1 || rc=$?
 	echo "$rc" >"$log.rc"
@@ -210,6 +243,10 @@ for i in "${!names[@]}"; do
 	[ -z "$judge" ] || break
 	while [ "$(jobs -rp | wc -l)" -ge "$par" ]; do wait -n || true; done
 	rm -f "$run/${names[$i]}.log.rc"
+	if [ "${kept[$i]:0:1}" = / ]; then
+		for f in log log.rc log.wall log.results; do cp "${kept[$i]}/$f" "$run/${names[$i]}.$f"; done
+		continue
+	fi
 	boot_row "$run/${names[$i]}.log" "${kernels[$i]}" "$only" "$n_expected" "$par_tests" &
 done
 wait
@@ -234,57 +271,37 @@ for name in "${names[@]}"; do
 	done < <(grep -a '^LIBURING-OUT ' "$log.txt")
 	say "row $name: $(for r in PASS SKIP FAIL TIMEOUT; do printf '%s %s, ' "$(grep -acE "^LIBURING [^ ]+ $r " "$log.txt")" "$r"; done | sed 's/, $//') in ${walls[-1]} s"
 done
+# LIBURING_PLANT=<row>:<test>:<FAIL|TIMEOUT>[,...]: the negative control of
+# the verdict: that result in place of the full run's (the reruns are
+# real).
+for p in ${LIBURING_PLANT//,/ }; do
+	IFS=: read -r n t r <<<"$p"
+	[ -n "${res[$n:$t]+x}" ] || die "LIBURING_PLANT: no result of $t on row $n to replace"
+	say "planted: $t $r on row $n (was ${res[$n:$t]%% *})"
+	res[$n:$t]="$r 0.0 1"
+	out[$n:$t]="planted by LIBURING_PLANT"$'\n'
+done
 
 # -- the verdict ---------------------------------------------------------------
 bad() { case $1 in FAIL* | TIMEOUT*) return 0 ;; esac; return 1; }
 errors=()
 notes=()
-# Regression suspects per row ("t1,t2,"), and what to say if they stay.
-declare -A suspects=() suspect_msg=()
+# Suspects per row ("t1,t2,"), and what to say if they stay.
+declare -A suspects=() suspect_msg=() base_flake=()
 has_base=
 [[ " ${names[*]} " != *" base "* ]] || has_base=1
 run_tests=("${tests[@]}")
 [ -z "$only" ] || run_tests=(${only//,/ })
-for t in "${run_tests[@]}"; do
-	for n in "${names[@]}"; do
-		[ -n "${res[$n:$t]+x}" ] || errors+=("$t: no result on row $n")
-	done
-	b=${res[base:$t]:-}
-	if [ -n "${LIBURING_BASE_MUST_FAIL[$t]+x}" ] && [ -n "$has_base" ]; then
-		why=${LIBURING_BASE_MUST_FAIL[$t]}
-		{ bad "$b" && grep -qE "$why" <<<"${out[base:$t]:-}"; } ||
-			errors+=("$t must FAIL on base (a base without exit-on-idle) with output matching '$why'; got: ${b:-nothing} ${out[base:$t]:+: $(tail -n1 <<<"${out[base:$t]}")}")
-		b=FAIL
-	fi
-	if [ -n "${LIBURING_BASE_FAILS[$t]+x}" ]; then
-		why=${LIBURING_BASE_FAILS[$t]}
-		failing=0
-		for n in "${names[@]}"; do
-			bad "${res[$n:$t]:-}" || continue
-			failing=1
-			grep -qE "$why" <<<"${res[$n:$t]%% *}: $(paste -sd'|' <<<"${out[$n:$t]:-}")" ||
-				errors+=("$t: listed as failing for '$why' (LIBURING_BASE_FAILS), but on row $n it fails otherwise: ${res[$n:$t]} ${out[$n:$t]:+$(tail -n2 <<<"${out[$n:$t]}" | paste -sd'|')}")
-		done
-		[ $failing = 1 ] || notes+=("$t: in LIBURING_BASE_FAILS, but passes on every row now")
-	elif [ -n "$has_base" ] && bad "$b" && [ -z "${LIBURING_BASE_MUST_FAIL[$t]+x}" ]; then
-		suspects[base]+="$t,"
-		suspect_msg[base:$t]="$t fails on the unpatched base (${b%% *}) and is not in LIBURING_BASE_FAILS: read its output in $run/base.log and list it with the reason: $(tail -n2 <<<"${out[base:$t]:-}" | paste -sd'|')"
-	fi
-	for n in "${names[@]}"; do
-		[ "$n" != base ] || continue
-		if bad "${res[$n:$t]:-}" && ! bad "$b" && [ -n "$has_base" ]; then
-			suspects[$n]+="$t,"
-			suspect_msg[$n:$t]="REGRESSION: $t ${res[$n:$t]%% *} on row $n, ${b%% *} on base; its last lines:"$'\n'"$(sed 's/^/    /' <<<"${out[$n:$t]:-}")"
-		fi
-	done
-done
-# A suspect (a regression, or an unlisted failure on base) is booted again
-# alone on its row, twice, one test at a time: a real one fails there again; one that passes
-# both times failed once under TCG's timing (a test of liburing's own that
-# depends on it, such as read-mshot's 1 ms gaps between writes): reported,
-# with the reruns, not counted.
-for n in "${!suspects[@]}"; do
-	list=${suspects[$n]%,}
+
+# rerun_suspects <row>: a suspect (a regression, or an unlisted failure on
+# base) is booted again alone on its row, twice, one test at a time: a real
+# one fails there again; one that passes both times failed once under
+# TCG's timing (a test of liburing's own that depends on it, such as
+# read-mshot's 1 ms gaps between writes): reported, with the reruns, not
+# counted.  Sets flaked[<test>] for those.
+declare -A flaked=()
+rerun_suspects() {
+	local n=$1 list=${suspects[$1]%,} i k try log t
 	declare -A passes=()
 	if [ -z "$judge" ]; then
 		for i in "${!names[@]}"; do [ "${names[$i]}" != "$n" ] || k=${kernels[$i]}; done
@@ -300,12 +317,58 @@ for n in "${!suspects[@]}"; do
 	fi
 	for t in ${list//,/ }; do
 		if [ "${passes[$t]:-0}" = 2 ]; then
+			flaked[$n:$t]=1
 			notes+=("$t: ${res[$n:$t]%% *} on row $n in the full run ($(paste -sd'|' <<<"${out[$n:$t]:-}")), PASS on both reruns of it alone: not counted")
 		else
 			errors+=("${suspect_msg[$n:$t]}  (reruns alone: ${passes[$t]:-0} of 2 passed${judge:+; --judge boots no rerun})")
 		fi
 	done
-	unset passes
+}
+
+# The base row first: what it must fail, what it is known to fail, and
+# what it fails that it should not.
+for t in "${run_tests[@]}"; do
+	for n in "${names[@]}"; do
+		[ -n "${res[$n:$t]+x}" ] || errors+=("$t: no result on row $n")
+	done
+	b=${res[base:$t]:-}
+	if [ -n "${LIBURING_BASE_MUST_FAIL[$t]+x}" ] && [ -n "$has_base" ]; then
+		why=${LIBURING_BASE_MUST_FAIL[$t]}
+		{ bad "$b" && grep -qE "$why" <<<"${out[base:$t]:-}"; } ||
+			errors+=("$t must FAIL on base (a base without exit-on-idle) with output matching '$why'; got: ${b:-nothing} ${out[base:$t]:+: $(tail -n1 <<<"${out[base:$t]}")}")
+	elif [ -n "${LIBURING_BASE_FAILS[$t]+x}" ]; then
+		why=${LIBURING_BASE_FAILS[$t]}
+		failing=0
+		for n in "${names[@]}"; do
+			bad "${res[$n:$t]:-}" || continue
+			failing=1
+			grep -qE "$why" <<<"${res[$n:$t]%% *}: $(paste -sd'|' <<<"${out[$n:$t]:-}")" ||
+				errors+=("$t: listed as failing for '$why' (LIBURING_BASE_FAILS), but on row $n it fails otherwise: ${res[$n:$t]} ${out[$n:$t]:+$(tail -n2 <<<"${out[$n:$t]}" | paste -sd'|')}")
+		done
+		[ $failing = 1 ] || notes+=("$t: in LIBURING_BASE_FAILS, but passes on every row now")
+	elif [ -n "$has_base" ] && bad "$b"; then
+		suspects[base]+="$t,"
+		suspect_msg[base:$t]="$t fails on the unpatched base (${b%% *}) and is not in LIBURING_BASE_FAILS: read its output in $run/base.log and list it with the reason: $(tail -n2 <<<"${out[base:$t]:-}" | paste -sd'|')"
+	fi
+done
+[ -z "${suspects[base]:-}" ] || rerun_suspects base
+# Then the series' rows against it: a test that fails there and passes on
+# base, or failed on base only by chance (it passed both reruns there), is
+# a suspected regression.
+for t in "${run_tests[@]}"; do
+	[ -z "${LIBURING_BASE_MUST_FAIL[$t]+x}" ] || [ -z "$has_base" ] || continue
+	b=${res[base:$t]:-}
+	[ -z "${flaked[base:$t]:-}" ] || b=PASS
+	for n in "${names[@]}"; do
+		[ "$n" != base ] || continue
+		if bad "${res[$n:$t]:-}" && ! bad "$b" && [ -n "$has_base" ]; then
+			suspects[$n]+="$t,"
+			suspect_msg[$n:$t]="REGRESSION: $t ${res[$n:$t]%% *} on row $n, ${b%% *} on base${flaked[base:$t]:+ (after its reruns there)}; its last lines:"$'\n'"$(sed 's/^/    /' <<<"${out[$n:$t]:-}")"
+		fi
+	done
+done
+for n in "${!suspects[@]}"; do
+	[ "$n" = base ] || rerun_suspects "$n"
 done
 for n in "${names[@]}"; do
 	[ "$n" != base ] || continue
@@ -315,6 +378,21 @@ for n in "${names[@]}"; do
 		[ "${r%% *}" = PASS ] ||
 			errors+=("$t (liburing's test of exit-on-idle) is ${r%% *} on row $n, not PASS: $(tail -n2 <<<"${out[$n:$t]:-}" | paste -sd'|')")
 	done
+done
+
+# Keep the results of a row of a fixed commit that ran in full, booted, and
+# had no test booted again (see row_key).
+for i in "${!kept[@]}"; do
+	k=${kept[$i]} n=${names[$i]}
+	[ "${k:0:1}" = - ] && [ -z "${suspects[$n]:-}" ] || continue
+	k=${k:1}
+	rm -rf "$k.tmp"
+	mkdir -p "$k.tmp"
+	for f in log log.rc log.wall log.results; do cp "$run/$n.$f" "$k.tmp/$f"; done
+	echo "the run of $(date -u '+%Y-%m-%d %H:%M') UTC, series $(git -C "$KSRC" rev-parse --short=12 series)" >"$k.tmp/from"
+	rm -rf "$k"
+	mv "$k.tmp" "$k"
+	say "row $n: results kept for later runs with the same kernel, tests and guest ($k)"
 done
 
 # -- the table and the results file ---------------------------------------------
@@ -363,7 +441,10 @@ if [ -z "$only" ] && [ -z "$want_rows" ] && [ -z "$judge" ]; then
 	{
 		echo "# liburing $LIBURING_VERSION regression suite (scripts/liburing.sh${debug:+ --debug}), per-test timeout $timeout s, $par_tests tests at a time"
 		echo "# series $(git -C "$KSRC" rev-parse --short=12 series) (tree $(git -C "$KSRC" rev-parse --short=12 'series^{tree}')), $(date -u +%Y-%m-%d)"
-		for row in "${rows[@]}"; do echo "# row $row"; done
+		for i in "${!rows[@]}"; do
+			k=${kept[$i]:-}
+			echo "# row ${rows[$i]}${k:+$([ "${k:0:1}" = / ] && echo ": not booted, the results of $(cat "$k/from")")}"
+		done
 		[ ${#errors[@]} = 0 ] && echo "# verdict: pass" || echo "# verdict: FAIL (${#errors[@]} errors)"
 		for n in ${notes[@]+"${notes[@]}"}; do echo "# note: $n"; done
 		cat "$table"

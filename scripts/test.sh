@@ -94,6 +94,13 @@ essential=" setup tree "
 passed=0
 failed=0
 failures=()
+# A run of every step writes what it measured, step by step, to
+# bases/<base>/results/make-test.txt (README's tables quote it).
+full=
+[ $# -gt 0 ] || full=1
+times=()
+builds_then="build dirs of $BASE there at the start"
+[ -d "$BASE_CACHE/build" ] || builds_then="no build dir of $BASE at the start (cold)"
 log_dir=$CACHE/logs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$log_dir"
 total_start=$SECONDS
@@ -111,11 +118,13 @@ for step in "${steps[@]}"; do
 	[ "${st[1]}" = 0 ] || { [ "$rc" != 0 ] || rc=${st[1]}; echo "tee could not write $log (status ${st[1]})" >&2; }
 	if [ "$rc" = 0 ]; then
 		printf 'PASS: %s (%d s)\n' "$step" $((SECONDS - start))
+		times+=("$(printf '%-22s PASS %6d' "$step" $((SECONDS - start)))")
 		passed=$((passed + 1))
 	else
 		reason=$(grep -m1 '^error: ' "$log" 2>/dev/null | sed 's/^error: //' || true)
 		printf 'FAIL: %s (%d s): %s\n' "$step" $((SECONDS - start)) \
 			"${reason:-exit status $rc; see $log}"
+		times+=("$(printf '%-22s FAIL %6d' "$step" $((SECONDS - start)))")
 		failed=$((failed + 1))
 		failures+=("$step")
 		if [[ $essential == *" $step "* ]]; then
@@ -126,4 +135,16 @@ for step in "${steps[@]}"; do
 done
 printf '\ntotal %d s; logs in %s\n' $((SECONDS - total_start)) "$log_dir"
 echo "$passed passed, $failed failed"
+if [ -n "$full" ]; then
+	mkdir -p "$BASE_DIR/results"
+	{
+		echo "# make test (scripts/test.sh, every step of $BASE), $(date -u '+%Y-%m-%d %H:%M') UTC"
+		echo "# series $(git -C "$KSRC" rev-parse --short=12 series 2>/dev/null || echo '(no tree)'), repo $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+		echo "# cache $CACHE: $builds_then; $(nproc) CPUs"
+		echo "# step                 result seconds"
+		printf '%s\n' "${times[@]}"
+		printf '%-22s %s %6d\n' total "$passed/$failed" $((SECONDS - total_start))
+	} >"$BASE_DIR/results/make-test.txt"
+	echo "results: $BASE_DIR/results/make-test.txt"
+fi
 [ "$failed" = 0 ] || { echo "failed: ${failures[*]}" >&2; exit 1; }
