@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Check the series directory:
 #  1. it applies cleanly to the pinned base;
-#  2. io_uring/, rust/ and Documentation/ of this repo hold exactly the files
+#  2. io_uring/, rust/, tools/ and Documentation/ of this repo hold exactly the files
 #     the series adds, byte for byte;
 #  3. it is what 'make patches' produces from the tree's commits.
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +20,7 @@ say "1. ${#patches[@]} patches apply cleanly to $BASE_TAG"
 
 # 2. The repo's copies of the new files: all of them for the primary base;
 # for another base, the files it shares with the primary one (SHARED_FILES).
-added=$(git -C "$KSRC" diff --name-only --diff-filter=A "$BASE_TAG" "$tree" -- io_uring rust Documentation | sort)
+added=$(git -C "$KSRC" diff --name-only --diff-filter=A "$BASE_TAG" "$tree" -- io_uring rust tools Documentation | sort)
 # same_as_repo <file> <what to do if it differs>: the series adds <file>,
 # and its version is byte for byte the repo's.
 same_as_repo() {
@@ -33,7 +33,7 @@ same_as_repo() {
 	fi
 }
 if [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
-	ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- io_uring rust Documentation | sort)
+	ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- io_uring rust tools Documentation | sort)
 	while read -r f; do
 		[ -z "$f" ] || same_as_repo "$f" "run 'make patches'"
 	done <<<"$ours"
@@ -41,7 +41,7 @@ if [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
 		[ -n "$f" ] || continue
 		grep -qxF "$f" <<<"$ours" || { echo "  $f: added by the series, missing in this repo; run 'make patches'" >&2; fail=1; }
 	done <<<"$added"
-	[ $fail = 0 ] && say "2. io_uring/, rust/, Documentation/ match the $(echo "$added" | grep -c .) files the series adds"
+	[ $fail = 0 ] && say "2. io_uring/, rust/, tools/, Documentation/ match the $(echo "$added" | grep -c .) files the series adds"
 else
 	for f in ${SHARED_FILES[@]+"${SHARED_FILES[@]}"}; do
 		same_as_repo "$f" "the bases share it byte for byte (SHARED_FILES): change it in both series"

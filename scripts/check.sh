@@ -294,7 +294,8 @@ check_meta() {
 					{ echo "  $name: a stable backport whose body does not start with 'commit <40-char sha> upstream.'" >&2; bad=1; }
 			fi
 			# Subject prefixes as in upstream history: "io_uring/<file>: ",
-			# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ".
+			# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ",
+			# "tools/io_uring: " (the tools/<dir>: form of tools/ commits).
 			files=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p")
 			prefix=${subj%%: *}
 			case $prefix in
@@ -305,7 +306,8 @@ check_meta() {
 			rust) grep -q '^rust/' <<<"$files" || { echo "  $name: prefix 'rust:' but touches no rust/" >&2; bad=1; } ;;
 			Documentation) grep -q '^Documentation/' <<<"$files" ||
 				{ echo "  $name: prefix 'Documentation:' but touches no Documentation/" >&2; bad=1; } ;;
-			*) echo "  $name: subject prefix '$prefix:' is none of io_uring/<file>, io_uring, rust, Documentation" >&2; bad=1 ;;
+			tools/io_uring) grep -q '^tools/io_uring/' <<<"$files" || { echo "  $name: prefix 'tools/io_uring:' but touches no tools/io_uring/" >&2; bad=1; } ;;
+			*) echo "  $name: subject prefix '$prefix:' is none of io_uring/<file>, io_uring, rust, Documentation, tools/io_uring" >&2; bad=1 ;;
 			esac
 			# Every file a patch touches is in its cover letter's diffstat.
 			for f in $files; do

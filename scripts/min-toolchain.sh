@@ -17,7 +17,8 @@
 # elsewhere, the link and the symbols are the same source as the 1.96
 # builds that link a vmlinux (kunit, bisect).  The step fails unless
 # Kconfig recorded the minimum rustc and bindgen, and prints the versions
-# it used.
+# it used.  If the series has the model checker (tools/io_uring/io-wq-model,
+# rustc alone), the same rustc builds it and runs its checks there too.
 #
 # --root-only: only make the trixie root (about 2 minutes the first time).
 # --negative: the control: with io_wq_idle_verdict() made a safe extern "C"
@@ -116,3 +117,19 @@ esac
 grep -qx 'CONFIG_IO_WQ_IDLE_RUST=y' "$O/.config" || die "config min has no CONFIG_IO_WQ_IDLE_RUST=y"
 [ -f "$O/io_uring/io_wq_idle.o" ] || die "config min built no io_uring/io_wq_idle.o"
 say "built with the minimum toolchain in $((SECONDS - start)) s: $rustc_t, $bindgen_t (CONFIG_RUSTC_VERSION=$rustc_v)"
+
+# The series' model checker (tools/io_uring/io-wq-model, rustc alone) with
+# the same rustc: built, and run with its default bounds.
+model=tools/io_uring/io-wq-model
+if [ -f "$KSRC/$model/Makefile" ]; then
+	start=$SECONDS
+	mkdir -p "$O/io-wq-model"
+	unshare -m bash -euo pipefail -c '
+		mount --bind "$1" "$2$1"
+		mount -t proc proc "$2/proc"
+		exec chroot "$2" env -i PATH=/usr/bin:/bin HOME=/root \
+			make -s -C "$3" OUTPUT="$4/" RUSTC=/usr/bin/rustc check test
+	' _ "$BASE_CACHE" "$root" "$KSRC/$model" "$O/io-wq-model" >"$O/io-wq-model.log" 2>&1 ||
+		{ tail -n 20 "$O/io-wq-model.log" >&2; die "$model does not build or its checks fail with $rustc_t (log: $O/io-wq-model.log)"; }
+	say "$model with $rustc_t in $((SECONDS - start)) s: $(grep -a '^io-wq-model: ' "$O/io-wq-model.log")"
+fi

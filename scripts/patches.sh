@@ -47,12 +47,12 @@ say "wrote $(find "$out" -name '*.patch' | wc -l) files to ${out#"$REPO"/}: $(cd
 # files the series adds, at their kernel paths in this repo.
 [ "$out" != "$SERIES_DIR" ] || git -C "$KSRC" rev-parse series >"$KSRC/.git/series-applied"
 if [ "$out" = "$SERIES_DIR" ] && [ "${NEW_FILES_IN_REPO:-0}" = 1 ]; then
-	rm -rf "${REPO:?}/io_uring" "$REPO/rust" "$REPO/Documentation"
+	rm -rf "${REPO:?}/io_uring" "$REPO/rust" "$REPO/tools" "$REPO/Documentation"
 	n=0
 	while read -r f; do
 		mkdir -p "$REPO/$(dirname "$f")"
 		kgit show "series:$f" >"$REPO/$f"
 		n=$((n + 1))
-	done < <(kgit diff --name-only --diff-filter=A "$BASE_TAG" series -- io_uring rust Documentation)
-	say "copied the $n files the series adds to io_uring/, rust/, Documentation/"
+	done < <(kgit diff --name-only --diff-filter=A "$BASE_TAG" series -- io_uring rust tools Documentation)
+	say "copied the $n files the series adds to io_uring/, rust/, tools/, Documentation/"
 fi

@@ -58,7 +58,10 @@ run_step() {
 		"$S/stress.sh" --negative
 		;;
 	bench-smoke) "$S/bench.sh" --smoke ;;
-	model) "$S/model.sh" ;;
+	model)
+		"$S/model.sh"
+		"$REPO/tests/model-mutated-verdict.sh"
+		;;
 	min-toolchain)
 		"$S/min-toolchain.sh"
 		"$S/min-toolchain.sh" --negative

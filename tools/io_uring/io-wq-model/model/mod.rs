@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The protocol: io-wq.c, tctx.c and io_uring.c with the series applied.
+//! The protocol: io-wq.c, tctx.c and io_uring.c, as this tree has them.
 //!
 //! One io-wq, one accounting class (the bound one: the classes only share
 //! the state word and the wake-ups, which are modelled), one task with its
@@ -44,10 +44,13 @@ pub enum Mutant {
     NoRetire,
     /// (c) No last look at the work list before sleeping (upstream bug 3).
     NoLastLook,
-    /// Patch 1's bug: leave exit-on-idle before the node install, which fails.
+    /// Leave exit-on-idle before the node install, which then fails (the
+    /// order before "io_uring/tctx: leave exit-on-idle only once the tctx
+    /// node is installed").
     LeaveBeforeInstall,
-    /// Patch 2's bug: "no ring left" is `xa_empty()`, which a failed
-    /// `xa_store()` makes false for good.
+    /// "No ring left" is `xa_empty()`, which a failed `xa_store()` makes
+    /// false for good (before "io_uring/tctx: enter exit-on-idle when no
+    /// tctx node is left").
     XaEmpty,
     /// The last node removal does not enter exit-on-idle.
     NoEnterOnLastRemoval,
@@ -76,8 +79,8 @@ impl Mutant {
             Mutant::CreatePendingExit => "(a) exit with creation pending",
             Mutant::NoRetire => "(b) no io_worker_retire() second look",
             Mutant::NoLastLook => "(c) no last look before sleeping",
-            Mutant::LeaveBeforeInstall => "patch 1: leave EOI before install",
-            Mutant::XaEmpty => "patch 2: xa_empty() as 'no ring'",
+            Mutant::LeaveBeforeInstall => "leave EOI before the node install",
+            Mutant::XaEmpty => "xa_empty() as 'no ring left'",
             Mutant::NoEnterOnLastRemoval => "hook: no EOI on last removal",
             Mutant::NoWakeOnEntry => "no wake-up on EOI entry",
             Mutant::NoLeaveOnAdd => "hook: no leaving EOI on add",
@@ -142,8 +145,9 @@ pub struct Config {
     /// A deliberate bug, if any.
     pub mutant: Option<Mutant>,
     /// `create_worker_cb()` wakes its worker when it clears `create_state`
-    /// in exit-on-idle (fix 3 of the series, which this model found; v7.3.4
-    /// does not).
+    /// in exit-on-idle ("io_uring/io-wq: wake a worker whose creation
+    /// request ran in exit-on-idle", a bug this model found; v7.3.4 does
+    /// not wake it).
     pub fix_cwc_wake: bool,
     /// Run task_work oldest first, unlike the kernel (to show that the
     /// missed wake-up needs the LIFO order).
@@ -151,8 +155,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// The series as it is, with the `create_worker_cb()` wake-up.
-    pub fn series(bounds: Bounds) -> Config {
+    /// The protocol as this tree has it, with the `create_worker_cb()`
+    /// wake-up.
+    pub fn tree(bounds: Bounds) -> Config {
         Config {
             bounds,
             mutant: None,
@@ -161,12 +166,11 @@ impl Config {
         }
     }
 
-    /// The series without its fix 3: `create_worker_cb()` wakes no one, as
-    /// in v7.3.4.
+    /// Without the `create_worker_cb()` wake-up, as in v7.3.4.
     pub fn without_cwc_wake(bounds: Bounds) -> Config {
         Config {
             fix_cwc_wake: false,
-            ..Config::series(bounds)
+            ..Config::tree(bounds)
         }
     }
 
@@ -316,7 +320,7 @@ pub enum TaskPc {
     EnqSpawn,
     /// `__io_uring_add_tctx_node()`: node installed, the hook next.
     AddHook,
-    /// Patch 1's bug: hook done, node install next.
+    /// [`Mutant::LeaveBeforeInstall`]: hook done, node install next.
     AddInstall,
     /// `task_work_run()`: running the items it took.
     TwRun,

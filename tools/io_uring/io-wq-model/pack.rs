@@ -288,7 +288,7 @@ mod tests {
     /// Packing round-trips on every state of a small search.
     #[test]
     fn round_trip() {
-        let cfg = Config::series(Bounds {
+        let cfg = Config::tree(Bounds {
             work: 2,
             ..Bounds::DEFAULT
         });

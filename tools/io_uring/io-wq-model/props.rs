@@ -185,7 +185,7 @@ mod tests {
     /// free list that lost a free worker.
     #[test]
     fn accounting_catches_corruption() {
-        let cfg = Config::series(Bounds::DEFAULT);
+        let cfg = Config::tree(Bounds::DEFAULT);
         let mut s = State::initial(&cfg.bounds);
         let mut succ = Vec::new();
         // Enqueue and create the first worker: W0 appears.

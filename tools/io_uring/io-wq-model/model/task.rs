@@ -48,13 +48,14 @@ pub(super) fn steps(s: &State, cfg: &Config, out: &mut Vec<Succ>) {
         }
         TaskPc::AddHook => {
             // __io_uring_add_tctx_node(): node installed, so leave
-            // exit-on-idle (patch 1's order).
+            // exit-on-idle.
             n.tctx_hook(cfg, TctxEvent::NodeAdded);
             n.task.pc = TaskPc::Idle;
             TAct::Hook { word: n.wq_state }
         }
         TaskPc::AddInstall => {
-            // Patch 1's bug: io_tctx_install_node() after the hook.
+            // Mutant::LeaveBeforeInstall: io_tctx_install_node() after
+            // the hook.
             return install(s, TaskPc::Idle, Kind::Internal, out);
         }
         TaskPc::TwRun => return task_work(s, cfg, out),
@@ -159,7 +160,7 @@ fn task_idle(s: &State, cfg: &Config, out: &mut Vec<Succ>) {
     }
     if t.opens_left > 0 || t.fails_left > 0 {
         if cfg.is(Mutant::LeaveBeforeInstall) {
-            // Before patch 1: leave exit-on-idle, then install the node.
+            // The old order: leave exit-on-idle, then install the node.
             let mut n = s.clone();
             n.tctx_hook(cfg, TctxEvent::NodeAdded);
             n.task.pc = TaskPc::AddInstall;
