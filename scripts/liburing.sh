@@ -274,7 +274,8 @@ done
 # LIBURING_PLANT=<row>:<test>:<FAIL|TIMEOUT>[,...]: the negative control of
 # the verdict: that result in place of the full run's (the reruns are
 # real).
-for p in ${LIBURING_PLANT//,/ }; do
+plant=${LIBURING_PLANT:-}
+for p in ${plant//,/ }; do
 	IFS=: read -r n t r <<<"$p"
 	[ -n "${res[$n:$t]+x}" ] || die "LIBURING_PLANT: no result of $t on row $n to replace"
 	say "planted: $t $r on row $n (was ${res[$n:$t]%% *})"
