@@ -941,9 +941,10 @@ fn main() {
     let stressed = run.iter().any(|(n, _)| STRESS.iter().any(|(s, _)| s == n));
     // --jobs=N: up to N of the scenarios at once (each counts only its own
     // process's workers; most of their time is waiting out the 5 s idle
-    // timeout). The rest run alone, after them: the regression tests (they
-    // inject faults and pin CPUs), the implementation checks, stress and
-    // the measurements.
+    // timeout). The rest run alone, each once the scenarios started before
+    // it have ended: rust-path before them; the regression tests (they
+    // inject faults and pin CPUs), rust-calls, stress and the measurements
+    // after them.
     let jobs: usize = args
         .iter()
         .find_map(|a| a.strip_prefix("--jobs="))
