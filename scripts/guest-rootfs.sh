@@ -13,6 +13,15 @@ if [ -f "$dir/.complete" ]; then
 	echo "$dir"
 	exit 0
 fi
+# One debootstrap at a time (scripts/prefetch.sh makes it ahead, in the
+# background): a second caller waits, then finds it complete.
+mkdir -p "$CACHE"
+exec {lock}>"$dir.lock"
+flock "$lock"
+if [ -f "$dir/.complete" ]; then
+	echo "$dir"
+	exit 0
+fi
 command -v debootstrap >/dev/null || {
 	[ "$(id -u)" = 0 ] || die "debootstrap is missing; install Debian package debootstrap"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||

@@ -182,12 +182,16 @@ apt_private() {
 packed_rootfs() {
 	local dir packed=$CACHE/rootfs-$1.cpio.gz
 	dir=$(GUEST_SUITE=$1 "$REPO/scripts/guest-rootfs.sh")
-	if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
-		say "packing the $1 userland into $packed"
-		(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
-			mv "$packed.tmp" "$packed" || die "packing $dir failed"
-	fi
-	truncate -s %512 "$packed"
+	# One packer at a time (scripts/prefetch.sh packs it ahead).
+	(
+		flock 9
+		if [ ! -f "$packed" ] || [ "$dir/.complete" -nt "$packed" ]; then
+			say "packing the $1 userland into $packed"
+			(cd "$dir" && find . -xdev ! -name .complete | cpio -o -H newc --quiet | gzip -1) >"$packed.tmp" &&
+				mv "$packed.tmp" "$packed" || die "packing $dir failed"
+		fi
+		truncate -s %512 "$packed"
+	) 9>"$packed.lock" || exit 1
 	echo "$packed"
 }
 

@@ -4,6 +4,7 @@
 # compared with the unpatched base:
 #
 #   scripts/liburing.sh [--debug] [--rows R1,R2] [--only T1,T2] [--no-build]
+#   scripts/liburing.sh --fetch     only fetch and build liburing's tests
 #
 # liburing comes from Debian's source package (LIBURING_VERSION below, its
 # upstream tarball pinned by SHA-256), fetched with a private apt state from
@@ -62,15 +63,16 @@ LIBURING_ALONE=(7ad0e4b2f83c fadvise io-cancel io-wq-unused-exit link-timeout ma
 	min-timeout min-timeout-wait reg-wait sqpoll-sleep submit-and-wait timeout timeout-new
 	iowait wq-aff)
 
-debug= only= want_rows= build=1 judge=
+debug= only= want_rows= build=1 judge= fetch_only=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--fetch) fetch_only=1; shift ;;
 	--debug) debug=1; shift ;;
 	--judge) judge=1; build=; shift ;;
 	--rows) want_rows=,$2,; shift 2 ;;
 	--only) only=$2; shift 2 ;;
 	--no-build) build=; shift ;;
-	*) die "unknown argument '$1'; usage: scripts/liburing.sh [--debug] [--rows R1,R2] [--only T1,T2] [--no-build|--judge] (--help says more)" ;;
+	*) die "unknown argument '$1'; usage: scripts/liburing.sh [--debug] [--rows R1,R2] [--only T1,T2] [--no-build|--judge] | --fetch (--help says more)" ;;
 	esac
 done
 if [ -n "$debug" ]; then
@@ -85,7 +87,6 @@ declare -p LIBURING_BASE_MUST_FAIL >/dev/null 2>&1 || declare -A LIBURING_BASE_M
 timeout=${LIBURING_TIMEOUT:-60}
 par_tests=${LIBURING_JOBS:-4}
 [[ $par_tests =~ ^[1-9][0-9]*$ ]] || die "LIBURING_JOBS='$par_tests': give the number of tests to run at a time in each guest (1 = runtests.sh's one by one)"
-need_tree
 
 # -- liburing: fetch, check, build (once per version, in the cache) -------
 upstream=${LIBURING_VERSION%-*}
@@ -93,6 +94,10 @@ LU=$CACHE/liburing
 orig=$LU/liburing_$upstream.orig.tar.gz
 bin=$LU/bin-$LIBURING_VERSION
 mkdir -p "$LU"
+# One fetch and build at a time (scripts/prefetch.sh does it ahead, in the
+# background): a second caller waits, then finds it complete.
+exec {lu_lock}>"$LU/.lock"
+flock "$lu_lock"
 if [ ! -f "$bin/.complete" ]; then
 	if [ ! -f "$orig" ]; then
 		mkdir -p "$LU/dl"
@@ -129,9 +134,12 @@ if [ ! -f "$bin/.complete" ]; then
 	mv "$bin.tmp" "$bin"
 	rm -rf "$src"
 fi
+flock -u "$lu_lock"
 tests=()
 while read -r t; do tests+=("$t"); done <"$bin/list"
 say "liburing $LIBURING_VERSION: ${#tests[@]} tests"
+[ -z "$fetch_only" ] || exit 0
+need_tree
 if [ -n "$only" ]; then
 	for t in ${only//,/ }; do
 		[ -f "$bin/$t.t" ] || die "--only: liburing $upstream has no test '$t' (the names are in $bin/list)"

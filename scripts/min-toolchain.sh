@@ -38,6 +38,11 @@ esac
 
 root=$CACHE/min-root-${MIN_SUITE:-trixie}
 pkgs="rustc rust-src rustfmt bindgen clang-19 lld-19 llvm-19 libclang-19-dev make flex bison bc libelf-dev libssl-dev python3 cpio perl"
+# One maker of the root at a time (scripts/prefetch.sh makes it ahead, in
+# the background): a second caller waits, then finds it complete.
+mkdir -p "$CACHE"
+exec {lock}>"$root.lock"
+flock "$lock"
 if [ "$(cat "$root/.complete" 2>/dev/null)" != "$pkgs" ]; then
 	command -v debootstrap >/dev/null || {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
@@ -63,6 +68,7 @@ if [ "$(cat "$root/.complete" 2>/dev/null)" != "$pkgs" ]; then
 	rm -rf "$root"/var/cache/apt/archives/*.deb
 	echo "$pkgs" >"$root/.complete"
 fi
+flock -u "$lock"
 say "minimum-toolchain root: $(chroot "$root" rustc --version), $(chroot "$root" bindgen --version)"
 [ "${1:-}" = --root-only ] && exit 0
 

@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install and check the toolchain, fetch the base tree, and ask the kernel
 # whether Rust is available.  Idempotent: on a ready machine it only checks.
+#
+#   scripts/setup.sh [--tools]     --tools: the Debian packages and bindgen
+#                                  only, not the base (scripts/test-all.sh)
 . "$(dirname "$0")/lib.sh"
 
 # tool -> Debian package that provides it
@@ -66,6 +69,12 @@ if [ "$("$TOOLS/bin/bindgen" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSIO
 	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install -q --locked bindgen-cli --version "$BINDGEN_VERSION" --root "$TOOLS" ||
 		die "cargo install bindgen-cli $BINDGEN_VERSION failed; check that the crates registry is reachable and rerun"
 fi
+
+if [ "${1:-}" = --tools ]; then
+	say "tools ready: $(/usr/bin/rustc --version), bindgen $BINDGEN_VERSION, clang-19"
+	exit 0
+fi
+[ $# = 0 ] || die "usage: scripts/setup.sh [--tools] (--help says more)"
 
 "$(dirname "$0")/fetch-base.sh"
 

@@ -107,8 +107,14 @@ builds_then="build dirs of $BASE there at the start"
 log_dir=$CACHE/logs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$log_dir"
 total_start=$SECONDS
+# Busy CPU time of the whole machine (/proc/stat: all but idle and iowait),
+# in clock ticks: how much of the cores a step leaves idle.
+TCK=$(getconf CLK_TCK)
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+total_busy=$(busy_ticks)
 for step in "${steps[@]}"; do
 	start=$SECONDS
+	busy=$(busy_ticks)
 	log=$log_dir/$step.log
 	printf '\n==== %s\n' "$step" >&2
 	# Both statuses, the step's and tee's, from PIPESTATUS; set -e is off
@@ -121,13 +127,13 @@ for step in "${steps[@]}"; do
 	[ "${st[1]}" = 0 ] || { [ "$rc" != 0 ] || rc=${st[1]}; echo "tee could not write $log (status ${st[1]})" >&2; }
 	if [ "$rc" = 0 ]; then
 		printf 'PASS: %s (%d s)\n' "$step" $((SECONDS - start))
-		times+=("$(printf '%-22s PASS %6d' "$step" $((SECONDS - start)))")
+		times+=("$(printf '%-22s PASS %6d %6d' "$step" $((SECONDS - start)) $((($(busy_ticks) - busy) / TCK)))")
 		passed=$((passed + 1))
 	else
 		reason=$(grep -m1 '^error: ' "$log" 2>/dev/null | sed 's/^error: //' || true)
 		printf 'FAIL: %s (%d s): %s\n' "$step" $((SECONDS - start)) \
 			"${reason:-exit status $rc; see $log}"
-		times+=("$(printf '%-22s FAIL %6d' "$step" $((SECONDS - start)))")
+		times+=("$(printf '%-22s FAIL %6d %6d' "$step" $((SECONDS - start)) $((($(busy_ticks) - busy) / TCK)))")
 		failed=$((failed + 1))
 		failures+=("$step")
 		if [[ $essential == *" $step "* ]]; then
@@ -144,9 +150,10 @@ if [ -n "$full" ]; then
 		echo "# make test (scripts/test.sh, every step of $BASE), $(date -u '+%Y-%m-%d %H:%M') UTC"
 		echo "# series $(git -C "$KSRC" rev-parse --short=12 series 2>/dev/null || echo '(no tree)'), repo $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
 		echo "# cache $CACHE: $builds_then; $(nproc) CPUs"
-		echo "# step                 result seconds"
+		echo "# cpu: core-seconds the machine was busy during the step (all processes, $(nproc) cores)"
+		echo "# step                 result seconds    cpu"
 		printf '%s\n' "${times[@]}"
-		printf '%-22s %s %6d\n' total "$passed/$failed" $((SECONDS - total_start))
+		printf '%-22s %s %6d %6d\n' total "$passed/$failed" $((SECONDS - total_start)) $((($(busy_ticks) - total_busy) / TCK))
 	} >"$BASE_DIR/results/make-test.txt"
 	echo "results: $BASE_DIR/results/make-test.txt"
 fi

@@ -279,9 +279,10 @@ impl Ring {
         while self.outstanding - self.pipes > left {
             if start.elapsed() > REAP_DEADLINE {
                 return Err(format!(
-                    "{} requests did not complete within {} s",
+                    "{} requests did not complete within {} s ({})",
                     self.outstanding - self.pipes,
-                    REAP_DEADLINE.as_secs()
+                    REAP_DEADLINE.as_secs(),
+                    rings_and_workers()
                 ));
             }
             let ts = types::Timespec::new().nsec(50_000_000);
@@ -411,7 +412,57 @@ impl Ring {
             &COUNTS.unsubmitted,
             u64::from(sq_tail.wrapping_sub(sq_head)),
         );
+        // Unmapped and closed with make-it-fail off: a munmap() that fails
+        // (ENOMEM) would leave the ring alive through its mapping, and its
+        // blocked FIFO opens would hold this task's bound io-wq workers
+        // (the limit is as low as 1 here) until the end of the run, so
+        // that a later ring's reads wait behind them: the program's leak,
+        // not io-wq's.
+        if injecting {
+            super::set_make_it_fail(false)?;
+        }
         drop(self.ring);
+        if injecting {
+            super::set_make_it_fail(true)?;
+        }
         Ok(())
     }
+}
+
+/// What a reap timeout is checked against: the io_uring mappings and ring
+/// fds of the process (more mappings than fds: a ring kept alive by its
+/// mapping), and where each io-wq worker of the process sleeps.
+fn rings_and_workers() -> String {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let mappings = maps.lines().filter(|l| l.ends_with("[io_uring]")).count();
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|t| t.to_string_lossy() == "anon_inode:[io_uring]")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let mut workers: Vec<String> = Vec::new();
+    if let Ok(d) = std::fs::read_dir("/proc/self/task") {
+        for e in d.filter_map(Result::ok) {
+            let p = e.path();
+            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+            if comm.starts_with("iou-wrk-") {
+                let wchan = std::fs::read_to_string(p.join("wchan")).unwrap_or_default();
+                workers.push(format!("{} in {}", comm.trim(), wchan.trim()));
+            }
+        }
+    }
+    workers.sort();
+    format!(
+        "{mappings} io_uring mappings, {fds} io_uring fds; workers: {}",
+        if workers.is_empty() {
+            "none".to_string()
+        } else {
+            workers.join(", ")
+        }
+    )
 }
