@@ -75,10 +75,57 @@ run_step() {
 	esac
 }
 
+# The steps that only build and check, with no guest, give the same verdict
+# for the same inputs.  step_inputs <step> prints those inputs: the trees
+# of the series and of the base, the config fragments the step builds
+# with, the toolchain's versions, the scripts that run it; a pass is kept
+# in the cache under their hash, and a later run with the same hash takes
+# it from there instead of building again (RECHECK=1 runs it anyway).  A
+# failure is never kept.  bisect keeps its passes the same way
+# (scripts/check.sh; BISECT_ALWAYS=1).
+KEPT_STEPS=" clippy w1 sigcheck model min-toolchain "
+step_inputs() {
+	local f
+	echo "step $1"
+	declare -f run_step
+	case $1 in
+	model)
+		cat "$REPO/io_uring/io_wq_idle_state.rs" "$S/model.sh" "$REPO/tests/model-mutated-verdict.sh"
+		find "$REPO/tools/io_uring/io-wq-model" -type f | sort | xargs cat
+		/usr/bin/rustc --version
+		;;
+	*)
+		kgit rev-parse "series^{tree}" "$BASE_TAG^{tree}"
+		cat "$S/check.sh" "$S/build.sh" "$S/lib.sh" "$S/min-toolchain.sh" "$BASE_DIR/base.conf"
+		for f in "$CONFIG_DIR"/*.config; do echo "$f"; cat "$f"; done
+		/usr/bin/rustc --version
+		/usr/bin/clippy-driver --version
+		clang-19 --version | head -n1
+		"$TOOLS/bin/bindgen" --version
+		# The minimum toolchain's root: the versions of all its packages.
+		[ "$1" != min-toolchain ] || cat "$CACHE/min-root-${MIN_SUITE:-trixie}/var/lib/dpkg/status" 2>/dev/null || true
+		;;
+	esac
+}
+
 # The step itself, in its own process: set -e (from lib.sh) is in force
 # here and in the functions above, so no failure inside a step is lost.
 if [ "${1:-}" = --run-step ]; then
 	[ $# = 2 ] || die "usage: $0 --run-step <step>"
+	if [[ $KEPT_STEPS == *" $2 "* ]]; then
+		key=$(step_inputs "$2" | sha256sum | cut -c1-16)
+		kept=$CACHE/verdicts/$BASE-$2-$key
+		if [ -f "$kept" ] && [ "${RECHECK:-}" != 1 ]; then
+			say "$2: passed on $(cat "$kept") with the same inputs (key $key: the trees, config fragments, toolchain and scripts it runs with); RECHECK=1 runs it again"
+			exit 0
+		fi
+		run_step "$2"
+		# Hashed again: the step may have made an input (the root).
+		key=$(step_inputs "$2" | sha256sum | cut -c1-16)
+		mkdir -p "$CACHE/verdicts"
+		date -u '+%Y-%m-%d %H:%M UTC' >"$CACHE/verdicts/$BASE-$2-$key"
+		exit 0
+	fi
 	run_step "$2"
 	exit 0
 fi
