@@ -172,31 +172,6 @@ check_bisect() {
 	n=$(kgit rev-list --count "$from..$ref")
 	start=$SECONDS
 	kgit diff --quiet HEAD || die "uncommitted changes in $KSRC; commit them first"
-	# The verdict follows from what is built and how: the tree of the base
-	# and of every prefix, the configs' fragments, the toolchain, make's
-	# command line, build.sh and this function.  A pass is kept under a
-	# hash of those, and a later run with the same hash takes it from
-	# there; BISECT_ALWAYS=1 builds every prefix again.
-	local key kept
-	key=$({
-		for c in $(kgit rev-list "$from..$ref") "$from"; do kgit rev-parse "$c^{tree}"; done
-		for cfg in $BISECT_CONFIGS; do
-			local var=KCONFIG_$cfg
-			echo "$cfg: ${!var}"
-			for c in ${!var}; do cat "$CONFIG_DIR/$c.config"; done
-		done
-		/usr/bin/rustc --version
-		clang-19 --version | head -n1
-		"${KBINDGEN:-$TOOLS/bin/bindgen}" --version
-		printf '%s\n' "${KMAKE[@]}"
-		cat "$S/build.sh"
-		declare -f check_bisect
-	} | sha256sum | cut -c1-16)
-	kept=$CACHE/bisect/$BASE-$key
-	if [ -f "$kept" ] && [ "${BISECT_ALWAYS:-}" != 1 ]; then
-		say "bisect: the same trees, configs, toolchain and scripts passed on $(sed -n 1p "$kept") (key $key; BISECT_ALWAYS=1 builds them again): $(sed -n 2p "$kept")"
-		return 0
-	fi
 	kgit checkout -q "$ref"
 	# The series' own options, as the configs ask for them.
 	opts=$(cat "$CONFIG_DIR"/*.config | sed -n 's/^\(CONFIG_IO_WQ_IDLE_RUST[A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ')
@@ -246,10 +221,7 @@ check_bisect() {
 		"$S/build.sh" "$cfg" bzImage >/dev/null
 	done
 	kgit checkout -q series
-	local verdict="all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s): the tip linked in full, $partial prefix builds to vmlinux.o with no symbol undefined that the tip's link does not provide, $full of them linked in full"
-	say "bisect: $verdict"
-	mkdir -p "$CACHE/bisect"
-	printf '%s\n%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$verdict" >"$kept"
+	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s): the tip linked in full, $partial prefix builds to vmlinux.o with no symbol undefined that the tip's link does not provide, $full of them linked in full"
 }
 
 # The build-time check of the Rust signatures against the C prototypes

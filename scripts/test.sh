@@ -81,9 +81,8 @@ run_step() {
 # with, the toolchain's versions, the scripts that run it; a pass is kept
 # in the cache under their hash, and a later run with the same hash takes
 # it from there instead of building again (RECHECK=1 runs it anyway).  A
-# failure is never kept.  bisect keeps its passes the same way
-# (scripts/check.sh; BISECT_ALWAYS=1).
-KEPT_STEPS=" clippy w1 sigcheck model min-toolchain "
+# failure is never kept.  bisect's inputs are the trees of every prefix.
+KEPT_STEPS=" clippy w1 sigcheck model min-toolchain bisect "
 step_inputs() {
 	local f
 	echo "step $1"
@@ -96,6 +95,8 @@ step_inputs() {
 		;;
 	*)
 		kgit rev-parse "series^{tree}" "$BASE_TAG^{tree}"
+		[ "$1" != bisect ] || for f in $(kgit rev-list "$BASE_TAG..series"); do kgit rev-parse "$f^{tree}"; done
+		printf '%s\n' "${KMAKE[@]}"
 		cat "$S/check.sh" "$S/build.sh" "$S/lib.sh" "$S/min-toolchain.sh" "$BASE_DIR/base.conf"
 		for f in "$CONFIG_DIR"/*.config; do echo "$f"; cat "$f"; done
 		/usr/bin/rustc --version
