@@ -25,6 +25,13 @@
 #       only if the check rejects the run for that scenario.  It judges the
 #       base row's output of the last full run again (kept in the cache),
 #       and boots the base kernel only when there is none.
+#
+# A row of a fixed commit (the unpatched base, 6.12's stable row) gives the
+# same output as long as its kernel, the tests, the guest and the way they
+# boot are the same: a run in which that row came out as expected keeps its
+# output in $CACHE/run/kept/<key> (see fixed_key), and a later run with the
+# same key judges that output again instead of booting it
+# (MATRIX_BOOT_ALL=1 boots it anyway).
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
 
@@ -39,6 +46,55 @@ esac
 need_tree
 
 results=$CACHE/run/matrix.txt
+# fixed_key <config> <commit> <qemu-test.sh's arguments...>: the hash of
+# what a fixed commit's boot depends on: its kernel (built in place and
+# stashed by scripts/build.sh), the test binary's sources, the sid userland,
+# the scripts that boot and judge it, and the arguments.
+fixed_key() {
+	local O config=$1 rev=$2
+	shift 2
+	O=$(BUILD_REV=$rev "$S/build.sh" "$config" bzImage)
+	{
+		sha256sum <"$O/arch/x86/boot/bzImage"
+		(cd "$REPO/tests/iowq" && find . -type f ! -path './target/*' | LC_ALL=C sort | xargs sha256sum)
+		cargo --version
+		sha256sum <"$(packed_rootfs sid)"
+		cat "$S/qemu-test.sh" "$S/lib.sh"
+		echo "$* mem=${QEMU_MEM:-} timeout=${QEMU_TIMEOUT:-} jobs=${IOWQ_JOBS:-}"
+	} | sha256sum | cut -c1-16
+}
+# fixed_run <row> <config> <commit, or empty> <qemu-test.sh's arguments...>:
+# sets out and rc from a boot, or from the kept output of the same key
+# (then kept_dir is the dir to keep a new one in, or empty).
+fixed_run() {
+	local name=$1 config=$2 rev=$3 k
+	shift 3
+	kept_dir= rc=0
+	if [ -n "$rev" ]; then
+		k=$CACHE/run/kept/$(fixed_key "$config" "$rev" "$@")
+		if [ -z "${MATRIX_BOOT_ALL:-}" ] && [ -f "$k/from" ]; then
+			say "row $name: $config at $rev, the output of $(cat "$k/from") (the same kernel, tests and guest: $k); not booted again (MATRIX_BOOT_ALL=1 boots it)"
+			out=$(cat "$k/out")
+			rc=$(cat "$k/rc")
+			return
+		fi
+		kept_dir=$k
+	fi
+	out=$("$S/qemu-test.sh" --config "$config" ${rev:+--rev "$rev"} "$@" 2>&1) || rc=$?
+}
+# keep_run <row>: keeps the output of fixed_run's boot, which came out as
+# expected.
+keep_run() {
+	[ -n "$kept_dir" ] || return 0
+	rm -rf "$kept_dir.tmp"
+	mkdir -p "$kept_dir.tmp"
+	printf '%s\n' "$out" >"$kept_dir.tmp/out"
+	echo "$rc" >"$kept_dir.tmp/rc"
+	echo "the run of $(date -u '+%Y-%m-%d %H:%M') UTC, series $(git -C "$KSRC" rev-parse --short=12 series)" >"$kept_dir.tmp/from"
+	rm -rf "$kept_dir"
+	mv "$kept_dir.tmp" "$kept_dir"
+	say "row $1: output kept for later runs with the same kernel, tests and guest ($kept_dir)"
+}
 : >"$results"
 fail=0
 # "<row> <config> <--expect-rust|--expect-c> [<commit>]"; with a commit,
@@ -61,13 +117,13 @@ fi
 for row in ${rows[@]+"${rows[@]}"}; do
 	set -- $row
 	name=$1 config=$2 expect=$3 rev=${4:-}
-	rc=0
+	rc=0 kept_dir= fail_before=$fail
 	saved=$CACHE/run/matrix-$BASE-$name.out
 	if [ -n "$negative" ] && [ -f "$saved" ]; then
 		say "negative control: judging the $name row's last run again ($saved)"
 		out=$(cat "$saved")
 	else
-		out=$("$S/qemu-test.sh" --config "$config" ${rev:+--rev "$rev"} --rootfs sid "$expect" 2>&1) || rc=$?
+		fixed_run "$name" "$config" "$rev" --rootfs sid "$expect"
 		[ -n "$negative" ] || printf '%s\n' "$out" >"$saved"
 	fi
 	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
@@ -85,9 +141,11 @@ for row in ${rows[@]+"${rows[@]}"}; do
 			fail=1
 			echo "the $name kernel's run did not end with exactly its ${#MATRIX_BASE_FAILS[@]} expected failures (${!MATRIX_BASE_FAILS[*]}): $(echo "$out" | grep -m1 '^error:' || echo 'no error')" >&2
 		fi
+		[ -n "$negative" ] || [ "$fail" != "$fail_before" ] || keep_run "$name"
 		continue
 	fi
 	[ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
+	[ -n "$negative" ] || [ "$fail" != "$fail_before" ] || keep_run "$name"
 done
 
 if [ -n "$negative" ]; then
@@ -114,10 +172,12 @@ declare -p MATRIX_REG_WHY >/dev/null 2>&1 || declare -A MATRIX_REG_WHY=()
 for row in "${MATRIX_REG_ROWS[@]}"; do
 	set -- $row
 	name=$1 config=$2 want=$3 rev=${4:-}
-	build=(--no-build)
-	[ -z "$rev" ] || build=(--rev "$rev")
-	rc=0
-	out=$("$S/qemu-test.sh" --config "$config" "${build[@]}" --log "$CACHE/run/$config/regressions-$name.log" "${regs[@]}" 2>&1) || rc=$?
+	fail_before=$fail
+	if [ -n "$rev" ]; then
+		fixed_run "$name" "$config" "$rev" --log "$CACHE/run/$config/regressions-$name.log" "${regs[@]}"
+	else
+		fixed_run "$name" "$config" "" --no-build --log "$CACHE/run/$config/regressions-$name.log" "${regs[@]}"
+	fi
 	echo "$out" | { grep -E '^(PASS|FAIL) ' || true; } | sed "s/^/$name /" >>"$results"
 	for r in "${regs[@]}"; do
 		pat="^$want $r: "
@@ -134,6 +194,7 @@ for row in "${MATRIX_REG_ROWS[@]}"; do
 		echo "the $name kernel's regression run ended otherwise than with its ${#regs[@]} tests failing: $(echo "$out" | grep -m1 '^error:' || echo 'no error')" >&2
 	fi
 	[ "$want" = FAIL ] || [ $rc = 0 ] || { fail=1; echo "$out" | grep '^error:' >&2 || true; }
+	[ "$fail" != "$fail_before" ] || keep_run "$name"
 done
 
 printf '\n%-7s %-14s %-5s %s\n' kernel scenario result numbers
