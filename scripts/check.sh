@@ -279,12 +279,22 @@ check_meta() {
 				{ echo "  $name: no Signed-off-by: $from (the author)" >&2; bad=1; }
 			grep -q "^Subject: \[$want [0-9]*/[0-9]*\] " <<<"$raw" ||
 				{ echo "  $name: subject is not [$want N/M]" >&2; bad=1; }
-			# Fixes go to stable: Fixes: <12-char hash> ("subject"), Cc: stable.
+			# A fix names the commit that brought the bug in, Fixes: <12-char
+			# hash> ("subject"), or says in its message that there is "no
+			# Fixes: tag" and why (the commit is not known); it has Cc:
+			# stable, or a paragraph "Not for stable: <why>" and no Cc:
+			# stable (stable-kernel-rules.rst).
 			if [[ $dir == *-fixes ]]; then
-				grep -Eq '^Fixes: [0-9a-f]{12} \(".+"\)$' "$p" ||
-					{ echo "  $name: no Fixes: <12-char hash> (\"subject\") tag" >&2; bad=1; }
-				grep -qx 'Cc: stable@vger.kernel.org' "$p" ||
-					{ echo "  $name: no Cc: stable@vger.kernel.org" >&2; bad=1; }
+				git mailinfo "$tmp_body" /dev/null <"$p" >/dev/null
+				grep -Eq '^Fixes: [0-9a-f]{12} \(".+"\)$' "$p" || grep -q 'no Fixes: tag' "$tmp_body" ||
+					{ echo "  $name: no Fixes: <12-char hash> (\"subject\") tag, and no word in the message that there is \"no Fixes: tag\" and why" >&2; bad=1; }
+				if grep -q '^Not for stable: ' "$tmp_body"; then
+					! grep -q '^Cc: .*stable@' "$p" ||
+						{ echo "  $name: says 'Not for stable:' and has a Cc: to stable" >&2; bad=1; }
+				else
+					grep -qx 'Cc: stable@vger.kernel.org' "$p" ||
+						{ echo "  $name: no Cc: stable@vger.kernel.org, and no 'Not for stable: <why>' paragraph" >&2; bad=1; }
+				fi
 			fi
 			# Stable backports say which upstream commit they are, in the
 			# first line of the body, as stable-kernel-rules.rst asks.
@@ -316,7 +326,7 @@ check_meta() {
 		done
 	done
 	[ $bad = 0 ] || die "the series' metadata is not ready to send (above)"
-	say "meta: ${#SERIES_SETS[@]} series; Signed-off-by matches the author, subject prefixes fit, fixes carry Fixes: and Cc: stable, cover letters have base-commit, prerequisites, changelog, testing, and list every file"
+	say "meta: ${#SERIES_SETS[@]} series; Signed-off-by matches the author, subject prefixes fit, fixes carry Fixes: and Cc: stable or say why not, cover letters have base-commit, prerequisites, changelog, testing, and list every file"
 }
 
 # The series' documentation: valid reStructuredText, in a toctree.

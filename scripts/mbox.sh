@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Write each series as one ready-to-send mbox, with To/Cc from the tree's
 # scripts/get_maintainer.pl, and check that they round-trip: applying the
-# mboxes to the base, in order, gives the same tree as patches/.
+# mboxes to the base, in order, gives the same tree as patches/.  A series
+# in MBOX_HELD_SETS (base.conf) is not ready to send: its mbox is
+# <base>-<series>.held.mbox, without To: and Cc:, and no
+# <base>-<series>.mbox is left in the dir.
 #
 #   scripts/mbox.sh [dir]      default: out/, files <base>-<series>.mbox
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +31,12 @@ k=0
 for set in "${SERIES_SETS[@]}"; do
 	dir=$(set_dir "$set")
 	out=$outdir/$BASE-$dir.mbox
+	held=
+	if [[ " ${MBOX_HELD_SETS:-} " == *" $dir "* ]]; then
+		held=1
+		rm -f "$out"
+		out=$outdir/$BASE-$dir.held.mbox
+	fi
 	mapfile -t patches < <(series_patches "$dir")
 	[ ${#patches[@]} -gt 0 ] || die "no patches in ${SERIES_DIR#"$REPO"/}/$dir"
 	# To: the maintainers and lists; Cc: reviewers.  Trailers (Cc: stable,
@@ -45,8 +54,8 @@ for set in "${SERIES_SETS[@]}"; do
 
 	: >"$out"
 	for p in "$SERIES_DIR/$dir/0000-cover-letter.patch" "${patches[@]}"; do
-		awk -v to="$to" -v cc="$cc" '
-			!done && /^Subject: / { print "To: " to; print "Cc: " cc; done = 1 }
+		awk -v to="$to" -v cc="$cc" -v held="$held" '
+			!done && /^Subject: / { if (!held) { print "To: " to; print "Cc: " cc }; done = 1 }
 			{ print }' "$p" >>"$out"
 		echo >>"$out"
 	done
@@ -63,6 +72,10 @@ for set in "${SERIES_SETS[@]}"; do
 		cp "$tmp/mails/$(printf %04d "$m")" "$tmp/split/$dir/$(printf %04d "$k")-mail.patch"
 	done
 	say "wrote ${out#"$REPO"/}: $((n - 1)) patches and a cover letter"
+	if [ -n "$held" ]; then
+		say "  held (MBOX_HELD_SETS): no To: or Cc:, not to be sent; when sent: To: $to; Cc: $cc"
+		continue
+	fi
 	say "  To: $to"
 	say "  Cc: $cc"
 done

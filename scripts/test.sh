@@ -42,7 +42,11 @@ run_step() {
 	runner-broken) "$REPO/tests/test-runner-broken.sh" ;;
 	qemu-verdict-broken) "$REPO/tests/qemu-verdict-broken.sh" ;;
 	checkpatch-broken) "$REPO/tests/checkpatch-maintainers-broken.sh" ;;
-	meta | checkpatch | docs | rustfmt | clippy | w1 | bisect | sigcheck) "$S/check.sh" "$1" ;;
+	meta)
+		"$S/check.sh" meta
+		"$REPO/tests/meta-stable-broken.sh"
+		;;
+	checkpatch | docs | rustfmt | clippy | w1 | bisect | sigcheck) "$S/check.sh" "$1" ;;
 	mbox) "$S/mbox.sh" ;;
 	userspace-lint) userspace_lint ;;
 	kunit) "$S/kunit.sh" ;;
@@ -98,7 +102,9 @@ step_inputs() {
 		[ "$1" != bisect ] || for f in $(kgit rev-list "$BASE_TAG..series"); do kgit rev-parse "$f^{tree}"; done
 		printf '%s\n' "${KMAKE[@]}"
 		cat "$S/check.sh" "$S/build.sh" "$S/lib.sh" "$S/min-toolchain.sh" "$BASE_DIR/base.conf"
-		for f in "$CONFIG_DIR"/*.config; do echo "$f"; cat "$f"; done
+		# The fragments by name, not by path: a clean clone elsewhere (CI's)
+		# has the same inputs.
+		for f in "$CONFIG_DIR"/*.config; do echo "${f##*/}"; cat "$f"; done
 		/usr/bin/rustc --version
 		/usr/bin/clippy-driver --version
 		clang-19 --version | head -n1
