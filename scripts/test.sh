@@ -87,10 +87,24 @@ run_step() {
 # it from there instead of building again (RECHECK=1 runs it anyway).  A
 # failure is never kept.  bisect's inputs are the trees of every prefix.
 KEPT_STEPS=" clippy w1 sigcheck model min-toolchain bisect "
+# step_arm <step>: the arm of run_step's case that runs the step, as bash
+# prints it; the other arms are not among its inputs, so that adding or
+# changing another step keeps its pass.
+step_arm() {
+	local arm
+	arm=$(declare -f run_step | awk -v step="$1" '
+		!on && /^ *[a-z0-9|* -]+\) *$/ {
+			pat = $0; gsub(/[ )]/, "", pat); n = split(pat, alt, "|")
+			for (i = 1; i <= n; i++) if (alt[i] == step) on = 1
+		}
+		on { print } on && /^ *;; *$/ { exit }')
+	[ -n "$arm" ] || die "step_arm: no arm of run_step runs step '$1'"
+	printf '%s\n' "$arm"
+}
 step_inputs() {
 	local f
 	echo "step $1"
-	declare -f run_step
+	step_arm "$1"
 	case $1 in
 	model)
 		cat "$REPO/io_uring/io_wq_idle_state.rs" "$S/model.sh" "$REPO/tests/model-mutated-verdict.sh"
