@@ -207,14 +207,16 @@ set terminal pngcairo size 1200,500 font ",10" noenhanced
 set output "{a.out}-cdf.png"
 set multiplot layout 1,2 title "io-wq exit-on-idle, {"A" if a.aa else "Rust"} ({a.rust}) vs {"A again" if a.aa else "C"} ({a.c}), {how}, {now}"
 set grid
-set key bottom right
 set ylabel "fraction of samples"
 set xlabel "close() of the last ring to no iou-wrk thread ({unit})"
 set title "close-to-exit latency CDF"
+# The curves climb at the right: the legend goes where they are not.
+set key top left
 plot "{dat[a.rust, 'exit_us']}" using 1:2 with steps lw 2 title "{ta}", \\
      "{dat[a.c, 'exit_us']}" using 1:2 with steps lw 2 title "{tb}"
 set xlabel "ring open + IOSQE_ASYNC write + close ({unit})"
 set title "open+use+close cycle CDF"
+set key bottom right
 plot "{dat[a.rust, 'cycle_us']}" using 1:2 with steps lw 2 title "{ta}", \\
      "{dat[a.c, 'cycle_us']}" using 1:2 with steps lw 2 title "{tb}"
 unset multiplot

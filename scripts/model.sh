@@ -83,7 +83,7 @@ echo "==> io-wq-model, bounds: $([ "$large" = 1 ] && echo large || echo default)
 # this repo's commit, whose io_wq_idle_state.rs it checked.
 results=$repo/bases/v7.3.4/results/model$([ "$large" = 0 ] || echo -large).txt
 mkdir -p "$(dirname "$results")"
-nice -n 10 make -s -C "$tool" OUTPUT="$out" RUSTC="$rustc" check >"$results.tmp" || rc=$?
+nice -n 10 make -s -C "$tool" OUTPUT="$out" RUSTC="$rustc" ${args:+ARGS=$args} check >"$results.tmp" || rc=$?
 {
 	echo "# io-wq-model (make -C tools/io_uring/io-wq-model check${args:+ ARGS=$args}), $(date -u '+%Y-%m-%d %H:%M') UTC"
 	echo "# repo $(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes'), io_uring/io_wq_idle_state.rs $(git -C "$repo" hash-object io_uring/io_wq_idle_state.rs | cut -c1-12); $("$rustc" --version); $(nproc) CPUs"

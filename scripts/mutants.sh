@@ -148,5 +148,17 @@ say "rebuilding config $rebuild without mutants"
 "$S/build.sh" "$rebuild" bzImage >/dev/null
 printf '\n%-24s %s\n' mutant result
 printf '%s\n' "${results[@]}"
+# A run of every mutant is the results file (README quotes it); a run of
+# some (names given, or --liburing) is not.
+if [ ${#want[@]} = 0 ] && [ -z "$by_liburing" ]; then
+	mkdir -p "$BASE_DIR/results"
+	{
+		echo "# scripts/mutants.sh, $BASE, every mutant, $(date -u '+%Y-%m-%d %H:%M') UTC"
+		echo "# series $(git -C "$KSRC" rev-parse --short=12 series), repo $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+		printf '%-24s %s\n' mutant result
+		printf '%s\n' "${results[@]}"
+	} >"$BASE_DIR/results/mutants.txt"
+	say "results: $BASE_DIR/results/mutants.txt"
+fi
 [ "$survivors" = 0 ] || die "$survivors mutants survived: a test is missing for each"
 say "all ${#results[@]} mutants killed"

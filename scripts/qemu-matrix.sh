@@ -197,8 +197,26 @@ for row in "${MATRIX_REG_ROWS[@]}"; do
 	[ "$fail" != "$fail_before" ] || keep_run "$name"
 done
 
-printf '\n%-7s %-14s %-5s %s\n' kernel scenario result numbers
-awk '{ k = $1; r = $2; s = $3; sub(/:$/, "", s); $1 = $2 = $3 = ""; printf "%-7s %-14s %-5s %s\n", k, s, r, substr($0, 4) }' "$results"
+table() {
+	printf '%-7s %-14s %-5s %s\n' kernel scenario result numbers
+	awk '{ k = $1; r = $2; s = $3; sub(/:$/, "", s); $1 = $2 = $3 = ""; printf "%-7s %-14s %-5s %s\n", k, s, r, substr($0, 4) }' "$results"
+}
+echo >&2
+table
+# The table is the results file (covers and README quote it), but for the
+# negative control, whose table is made to fail.
+if [ -z "$negative" ]; then
+	mkdir -p "$BASE_DIR/results"
+	res=$BASE_DIR/results/matrix$([ -z "$only_regressions" ] || echo -regressions).txt
+	{
+		echo "# scripts/qemu-matrix.sh${only_regressions:+ --regressions}, $BASE, $(date -u '+%Y-%m-%d %H:%M') UTC, verdict: $([ $fail = 0 ] && echo pass || echo FAIL)"
+		echo "# series $(git -C "$KSRC" rev-parse --short=12 series), repo $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+		echo "# rows: ${MATRIX_ROWS[*]+${MATRIX_ROWS[*]}}${only_regressions:+ (not run)}; regression rows: ${MATRIX_REG_ROWS[*]}"
+		echo "# a row of a fixed commit may be the kept output of an earlier run with the same kernel, tests and guest (the run's log says which)"
+		table
+	} >"$res"
+	say "results: $res"
+fi
 [ $fail = 0 ] || die "a scenario failed on at least one kernel (or did not fail as expected on the unpatched base), or a regression test did not pass on the patched kernel or did not fail as expected on the unpatched base (table above; logs under $CACHE/run/)"
 [ -n "$only_regressions" ] || say "rows ${MATRIX_ROWS[*]%% *}: every scenario passes${MATRIX_BASE_FAILS[*]:+, except on the unpatched base ${!MATRIX_BASE_FAILS[*]}, which fail as they must}"
 say "the fixes' regression tests pass on the patched kernel and fail on the rows without the fixes ($(printf '%s\n' "${MATRIX_REG_ROWS[@]}" | awk '$3 == "FAIL" { print $1 }' | paste -sd' ')), each for the reason given"

@@ -51,3 +51,16 @@ counts=$(grep -m1 '^STRESS ' "$log" | sed 's/^STRESS //') ||
 	die "no STRESS counts line in $log"
 say "stress on $config: $((SECONDS - start)) s wall, $secs s per program; $counts"
 say "no splat in the console log (lockdep, KASAN, UBSAN, kmemleak, hung task, RCU stall, WARN/BUG); log: $log"
+# A profile other than make test's (whose results file scripts/results.sh
+# writes) writes its own: what it ran on, its verdict lines and counts.
+if [ -n "${LONG:-}${KCSAN:-}${STRESS_SECS:-}" ]; then
+	out=$BASE_DIR/results/stress-$config-${secs}s.txt
+	mkdir -p "$BASE_DIR/results"
+	{
+		echo "# scripts/stress.sh, $BASE, config $config, $secs s per program, $(date -u '+%Y-%m-%d %H:%M') UTC"
+		echo "# series $(git -C "$KSRC" rev-parse --short=12 series), repo $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not a git clone)')$(git -C "$REPO" diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
+		echo "# $((SECONDS - start)) s wall; no splat in the console log"
+		grep -E '^(PASS|FAIL|STRESS) ' "$log"
+	} >"$out"
+	say "results: $out"
+fi

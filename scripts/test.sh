@@ -37,7 +37,11 @@ run_step() {
 	case $1 in
 	setup) "$S/setup.sh" ;;
 	tree) "$S/tree.sh" ;;
-	check-series) "$S/check-series.sh" ;;
+	check-series)
+		"$S/check-series.sh"
+		"$S/claims.py"
+		"$REPO/tests/claims-broken.sh"
+		;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
 	runner-broken) "$REPO/tests/test-runner-broken.sh" ;;
 	qemu-verdict-broken) "$REPO/tests/qemu-verdict-broken.sh" ;;
@@ -211,6 +215,8 @@ for step in "${steps[@]}"; do
 	fi
 done
 printf '\ntotal %d s; logs in %s\n' $((SECONDS - total_start)) "$log_dir"
+# What the run tested, for scripts/results.sh.
+echo "$(git -C "$KSRC" rev-parse --short=12 series 2>/dev/null || echo '(no-tree)') $(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo '(not-a-git-clone)')" >"$log_dir/run.txt"
 echo "$passed passed, $failed failed"
 if [ -n "$full" ]; then
 	mkdir -p "$BASE_DIR/results"
@@ -224,5 +230,6 @@ if [ -n "$full" ]; then
 		printf '%-22s %s %6d %6d\n' total "$passed/$failed" $((SECONDS - total_start)) $((($(busy_ticks) - total_busy) / TCK))
 	} >"$BASE_DIR/results/make-test.txt"
 	echo "results: $BASE_DIR/results/make-test.txt"
+	"$S/results.sh" "$log_dir"
 fi
 [ "$failed" = 0 ] || { echo "failed: ${failures[*]}" >&2; exit 1; }
