@@ -5,7 +5,11 @@
 The texts: README.md, each base's cover letters (bases/<base>/covers/) and
 the commit messages of its patches (bases/<base>/patches/*/, up to the
 "---" line).  The results files: what the measuring runs wrote,
-bases/<base>/results/* and bases/<base>/bench/*.txt.
+bases/<base>/results/* and bases/<base>/bench/*.txt, as committed (HEAD)
+and as in the working tree.  Both, because a run of make test rewrites
+its results files in the working tree (CI's clone included) while the
+texts quote the committed ones, and a session checks its texts against
+the files a run has just written, before it commits them.
 
 A measured number is, in a text:
   - a number with a time or ratio unit: "46.4 ms", "5 s", "0.2 %", "3x";
@@ -30,6 +34,7 @@ import argparse
 import glob
 import os
 import re
+import subprocess
 import sys
 
 # Numbers the texts give that no run measures: name them here, with what
@@ -71,9 +76,32 @@ def is_not_measured_big(text, m):
     return False
 
 
+RESULTS = ("bases/*/results/*", "bases/*/bench/*.txt")
+
+
+def committed_results(repo):
+    """The results files as HEAD has them; none if repo is not a git work tree."""
+    git = ["git", "-C", repo]
+    try:
+        top = subprocess.run(git + ["rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    if os.path.realpath(top) != os.path.realpath(repo):
+        return []
+    files = subprocess.run(git + ["ls-tree", "-r", "--name-only", "HEAD", "--", "bases"], capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    out = []
+    for f in files:
+        if any(re.fullmatch(p.replace(".", r"\.").replace("*", "[^/]*"), f) for p in RESULTS):
+            out.append(subprocess.run(git + ["show", f"HEAD:{f}"], capture_output=True, text=True,
+                                      errors="replace", check=True).stdout)
+    return out
+
+
 def results_numbers(repo):
-    text = []
-    for pat in ("bases/*/results/*", "bases/*/bench/*.txt"):
+    text = committed_results(repo)
+    for pat in RESULTS:
         for f in sorted(glob.glob(os.path.join(repo, pat))):
             if os.path.isfile(f):
                 with open(f, errors="replace") as fh:
