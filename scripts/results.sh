@@ -6,7 +6,9 @@
 # of its log that give a verdict (PASS, FAIL, SKIP and what they measured),
 # under a header with the series' commit, the log and its date.  The
 # covers and README quote these files (scripts/claims.py checks that they
-# do).  scripts/test.sh calls it at the end of a run of every step.
+# do).  A step whose pass was kept from an earlier run (scripts/test.sh's
+# KEPT_STEPS) keeps its file.  scripts/test.sh calls it at the end of a
+# run of every step.
 #
 # usage: scripts/results.sh <log dir of the run, $CACHE/logs/test-<date>>
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +31,12 @@ for step in kunit qemu qemu-c stress; do
 	log=$logs/$step.log
 	[ -f "$log" ] || continue
 	out=$BASE_DIR/results/$step.txt
+	# A pass kept from an earlier run with the same inputs measured
+	# nothing: the results file of the run that measured stays.
+	if grep -q 'with the same inputs (key ' "$log"; then
+		say "results: $step was the kept pass of an earlier run; ${out#"$REPO"/} stays as that run wrote it"
+		continue
+	fi
 	{
 		echo "# $step of make test (scripts/test.sh), $BASE, $(date -u -r "$log" '+%Y-%m-%d %H:%M') UTC"
 		echo "# series $series, repo $repo; the lines of ${log#"$CACHE"/} that give a verdict"

@@ -4,6 +4,7 @@
 # "N passed, N failed" and exits non-zero on any failure.
 #
 #   scripts/test.sh [step...]      default: all steps
+#   scripts/test.sh --key <step>   the hash its pass is kept under (below)
 #
 # Each step runs in a process of its own (this script, with --run-step),
 # with 'set -euo pipefail' in force and not inside an 'if' or '||': the
@@ -43,7 +44,10 @@ run_step() {
 		"$REPO/tests/claims-broken.sh"
 		;;
 	check-series-broken) "$REPO/tests/check-series-broken.sh" ;;
-	runner-broken) "$REPO/tests/test-runner-broken.sh" ;;
+	runner-broken)
+		"$REPO/tests/test-runner-broken.sh"
+		"$REPO/tests/kept-key-broken.sh"
+		;;
 	qemu-verdict-broken) "$REPO/tests/qemu-verdict-broken.sh" ;;
 	checkpatch-broken) "$REPO/tests/checkpatch-maintainers-broken.sh" ;;
 	meta)
@@ -84,13 +88,21 @@ run_step() {
 }
 
 # The steps that only build and check, with no guest, give the same verdict
-# for the same inputs.  step_inputs <step> prints those inputs: the trees
-# of the series and of the base, the config fragments the step builds
-# with, the toolchain's versions, the scripts that run it; a pass is kept
-# in the cache under their hash, and a later run with the same hash takes
-# it from there instead of building again (RECHECK=1 runs it anyway).  A
-# failure is never kept.  bisect's inputs are the trees of every prefix.
-KEPT_STEPS=" clippy w1 sigcheck model min-toolchain bisect "
+# for the same inputs.  So do two that boot: kunit (KUnit's cases on the
+# kernel those inputs build; they measure no time) and liburing (liburing's
+# suite on its rows' kernels, a test that fails once under TCG's timing
+# booted again alone inside the step, so its pass is the suite's verdict on
+# those kernels).  The steps that measure timings against bounds or draw a
+# random sample (qemu, qemu-c, matrix, stress, bench-smoke) run every time.
+# step_inputs <step> prints the inputs: the trees of the series and of the
+# base, the config fragments the step builds with, the toolchain's
+# versions, the scripts that run it, and for a step that boots the
+# emulator's version, the guest and the tests it runs; a pass is kept in
+# the cache under their hash, and a later run with the same hash takes it
+# from there instead of building or booting again (RECHECK=1 runs it
+# anyway).  A failure is never kept.  bisect's inputs are the trees of
+# every prefix.
+KEPT_STEPS=" clippy w1 sigcheck model min-toolchain bisect kunit liburing "
 # step_arm <step>: the arm of run_step's case that runs the step, as bash
 # prints it; the other arms are not among its inputs, so that adding or
 # changing another step keeps its pass.
@@ -129,9 +141,33 @@ step_inputs() {
 		"$TOOLS/bin/bindgen" --version
 		# The minimum toolchain's root: the versions of all its packages.
 		[ "$1" != min-toolchain ] || cat "$CACHE/min-root-${MIN_SUITE:-trixie}/var/lib/dpkg/status" 2>/dev/null || true
+		case $1 in
+		kunit)
+			cat "$S/kunit.sh"
+			qemu-system-x86_64 --version | head -n1
+			;;
+		liburing)
+			cat "$S/liburing.sh" "$S/guest-rootfs.sh" "$REPO/tests/liburing/guest-init.sh"
+			qemu-system-x86_64 --version | head -n1
+			# The guest's userland and liburing's built tests, as the
+			# step packs them (none yet on a first run: the step makes
+			# them, and the pass is keyed after it).
+			sha256sum "$CACHE/rootfs-sid.cpio.gz" 2>/dev/null | cut -d' ' -f1 || true
+			local bin
+			bin=$CACHE/liburing/bin-$(sed -n 's/^LIBURING_VERSION=//p' "$S/liburing.sh")
+			[ ! -f "$bin/.complete" ] || (cd "$bin" && LC_ALL=C sha256sum -- *.t list)
+			;;
+		esac
 		;;
 	esac
 }
+
+# --key <step>: the hash a pass of the step is kept under (tests/kept-key-broken.sh).
+if [ "${1:-}" = --key ]; then
+	[ $# = 2 ] && [[ $KEPT_STEPS == *" $2 "* ]] || die "usage: $0 --key <step>, a step of:$KEPT_STEPS"
+	step_inputs "$2" | sha256sum | cut -c1-16
+	exit 0
+fi
 
 # The step itself, in its own process: set -e (from lib.sh) is in force
 # here and in the functions above, so no failure inside a step is lost.
@@ -141,7 +177,7 @@ if [ "${1:-}" = --run-step ]; then
 		key=$(step_inputs "$2" | sha256sum | cut -c1-16)
 		kept=$CACHE/verdicts/$BASE-$2-$key
 		if [ -f "$kept" ] && [ "${RECHECK:-}" != 1 ]; then
-			say "$2: passed on $(cat "$kept") with the same inputs (key $key: the trees, config fragments, toolchain and scripts it runs with); RECHECK=1 runs it again"
+			say "$2: passed on $(cat "$kept") with the same inputs (key $key: the trees, config fragments, toolchain and scripts it runs with, and for a step that boots the emulator, guest and tests); RECHECK=1 runs it again"
 			exit 0
 		fi
 		run_step "$2"
