@@ -9,13 +9,15 @@
 #   "INFO: rcu_preempt self-detected stall on CPU", the other RCU stall and
 #   hung-task forms: must fail; "rcu: Hierarchical RCU implementation." and
 #   the like: must pass
+#   a KCSAN report naming a function of io_uring/ or rust/helpers/: must
+#   fail; one naming only others: must pass, unless another splat is there
 #
 #   tests/qemu-verdict-broken.sh [--help]
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 case ${1:-} in
--h | --help) sed -n '3,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h | --help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
 '') ;;
 *) die "unknown argument '$1' (see --help)" ;;
 esac
@@ -90,6 +92,33 @@ for splat in \
 	{ head -n 4 "$tmp/all.log"; printf '[   42.000000] %s\r\n' "$splat"; tail -n +5 "$tmp/all.log"; } >"$tmp/splat.log"
 	verdict "splat '$splat'" fail "the kernel log has a splat: .*${splat:0:20}" "$tmp/splat.log" --expect-rust
 done
+
+# A KCSAN report: one that names a function of io_uring (or of the Rust
+# helpers) fails the run; one that names only others is listed and left
+# out, and any other splat beside it still fails.
+# kcsan <log> <title> [another splat]: the clean log with a KCSAN report.
+kcsan() {
+	{
+		head -n 4 "$tmp/all.log"
+		printf '[   42.000000] ==================================================================\r\n'
+		printf '[   42.000000] %s\r\n' "$2" '' 'read to 0xffff888003a1b2c0 of 4 bytes by task 90 on cpu 1:' \
+			' some_function+0x21/0x60' '' 'value changed: 0x00000001 -> 0x00000000'
+		printf '[   42.000000] ==================================================================\r\n'
+		[ -z "${3:-}" ] || printf '[   43.000000] %s\r\n' "$3"
+		tail -n +5 "$tmp/all.log"
+	} >"$1"
+}
+kcsan "$tmp/kcsan-ours.log" 'BUG: KCSAN: data-race in io_wq_worker / io_wq_enqueue'
+verdict "KCSAN in io-wq" fail "the kernel log has a splat: .*BUG: KCSAN: data-race in io_wq_worker" "$tmp/kcsan-ours.log" --expect-rust
+kcsan "$tmp/kcsan-cb.log" 'BUG: KCSAN: data-race in create_worker_cb+0x82/0x250'
+verdict "KCSAN in io-wq, a function without io_" fail "the kernel log has a splat: .*create_worker_cb" "$tmp/kcsan-cb.log" --expect-rust
+kcsan "$tmp/kcsan-helper.log" 'BUG: KCSAN: data-race in rust_helper_atomic_long_or / __percpu_counter_limited_add'
+verdict "KCSAN in a Rust helper" fail "the kernel log has a splat: .*rust_helper_atomic_long_or" "$tmp/kcsan-helper.log" --expect-rust
+kcsan "$tmp/kcsan-other.log" 'BUG: KCSAN: data-race in __percpu_counter_limited_add / __percpu_counter_limited_add'
+verdict "KCSAN outside io_uring" pass '' "$tmp/kcsan-other.log" --expect-rust
+kcsan "$tmp/kcsan-other-warn.log" 'BUG: KCSAN: data-race in __percpu_counter_limited_add / __percpu_counter_limited_add' \
+	'WARNING: CPU: 1 PID: 90 at io_uring/io-wq.c:123 io_wq_worker+0x1/0x2'
+verdict "KCSAN outside io_uring, and a WARNING" fail "the kernel log has a splat: .*WARNING: CPU: 1" "$tmp/kcsan-other-warn.log" --expect-rust
 
 [ $fail = 0 ] || die "scripts/qemu-test.sh passes a run it should fail, or fails a clean one (above); fix check_run in scripts/qemu-test.sh or SPLATS in scripts/lib.sh"
 say "qemu-test.sh fails empty, short and splatted runs and passes a clean one"
