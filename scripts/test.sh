@@ -89,7 +89,7 @@ run_step() {
 
 # The steps that only build and check, with no guest, give the same verdict
 # for the same inputs.  So do two that boot: kunit (KUnit's cases on the
-# kernel those inputs build; they measure no time) and liburing (liburing's
+# kernel those inputs build; no timing bound among them) and liburing (liburing's
 # suite on its rows' kernels, a test that fails once under TCG's timing
 # booted again alone inside the step, so its pass is the suite's verdict on
 # those kernels).  The steps that measure timings against bounds or draw a
