@@ -9,7 +9,7 @@ S := scripts
 
 .PHONY: help setup tree worktree build build-norust kunit qemu-test \
 	qemu-test-matrix demo patches check-series check send-check mbox b4-prep \
-	resign stress bench test test-lts test-all clean min-toolchain model mutants \
+	resign stress bench disasm test test-lts test-all clean min-toolchain model mutants \
 	liburing
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make bench         Rust vs C by instruction counts (QEMU -icount), interleaved in one run:"
 	@echo "                   table, results file, CDF plot in out/ (AA=1: the C kernel against"
 	@echo "                   itself, the noise floor; TCG=1: wall time instead; ROUNDS=N)"
+	@echo "make disasm       the state update's machine code, C and Rust (results/disasm.txt)"
 	@echo "make min-toolchain build the series with the kernel's minimum rustc/bindgen (a Debian root)"
 	@echo "make model         model-check the exit-on-idle protocol on the host with the series' Rust core"
 	@echo "make mutants       break the series one way at a time; KUnit and the scenarios must notice"
@@ -75,6 +76,9 @@ stress: worktree
 
 bench: worktree
 	@$(S)/bench.sh $(if $(AA),--aa) $(if $(TCG),--tcg)
+
+disasm: worktree
+	@$(S)/disasm.sh
 
 demo: worktree
 	@$(S)/demo.sh

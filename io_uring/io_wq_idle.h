@@ -15,16 +15,10 @@ enum io_wq_state_bit {
 	IO_WQ_BIT_EXIT_ON_IDLE	= 1,	/* allow all workers to exit on idle */
 };
 
-/* what an idle worker does next */
-enum io_wq_idle_verdict {
-	IO_WQ_IDLE_STAY,	/* last look at the work list, then sleep */
-	IO_WQ_IDLE_EXIT,	/* retire, unless io_worker_retire() says stay */
-};
-
-/* a change to the set of io_uring instances of a task */
-enum io_tctx_idle_event {
-	IO_TCTX_NODE_ADDED,
-	IO_TCTX_NODE_REMOVED,
+/* what an idle worker does next: io_wq_idle_verdict()'s answer */
+enum io_wq_worker_verdict {
+	IO_WQ_WORKER_STAY,	/* last look at the work list, then sleep */
+	IO_WQ_WORKER_EXIT,	/* retire, unless io_worker_retire() says stay */
 };
 
 /* the state a task's io-wq has to be put in */
@@ -35,11 +29,12 @@ enum io_wq_idle_change {
 };
 
 bool io_wq_idle_set_state(unsigned long *wq_state, bool exit_on_idle);
-enum io_wq_idle_verdict io_wq_idle_verdict(bool last_timeout, bool exit_mask,
-					   unsigned int nr_workers,
-					   unsigned long wq_state,
-					   bool create_pending);
-enum io_wq_idle_change io_tctx_idle_update(enum io_tctx_idle_event event,
-					   bool no_rings, bool has_wq);
+enum io_wq_worker_verdict io_wq_idle_verdict(bool last_timeout,
+					     bool affinity_changed,
+					     unsigned int nr_workers,
+					     unsigned long wq_state,
+					     bool create_pending);
+enum io_wq_idle_change io_tctx_idle_node_added(bool has_wq);
+enum io_wq_idle_change io_tctx_idle_node_removed(bool no_rings, bool has_wq);
 
 #endif

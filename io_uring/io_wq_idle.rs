@@ -32,6 +32,8 @@ use kernel::{
 pub mod io_wq_idle_state;
 
 use io_wq_idle_state::{
+    tctx_update,
+    verdict,
     IdleState,
     TctxEvent,
     Verdict,
@@ -44,20 +46,70 @@ static_assert!(
     bindings::io_wq_state_bit_IO_WQ_BIT_EXIT_ON_IDLE == io_wq_idle_state::IO_WQ_BIT_EXIT_ON_IDLE
 );
 
+// The decisions are `const fn`s, so their defining cases are checked at build time; the KUnit
+// suite `io_wq_idle_c` compares every input combination with the C expressions they replace.
+const fn idle(last_timeout: bool, nr_workers: u32, state: IdleState, pending: bool) -> WorkerIdle {
+    WorkerIdle {
+        last_timeout,
+        affinity_changed: false,
+        nr_workers,
+        state,
+        create_pending: pending,
+    }
+}
+// The last worker of its class, timed out on a CPU it may run on, is kept alive...
+static_assert!(matches!(
+    verdict(&idle(true, 1, IdleState::KeepAlive, false)),
+    Verdict::Stay
+));
+// ... but not in the exit-on-idle state, where an idle worker exits without a timeout...
+static_assert!(matches!(
+    verdict(&idle(false, 1, IdleState::ExitOnIdle, false)),
+    Verdict::Exit
+));
+// ... and never while a request of its own for another worker is pending.
+static_assert!(matches!(
+    verdict(&idle(true, 2, IdleState::ExitOnIdle, true)),
+    Verdict::Stay
+));
+// A task without an io-wq has no state to change; with one, an added ring always leaves the
+// state, and a removed one enters it only when it was the task's last.
+static_assert!(tctx_update(TctxEvent::NodeAdded, true, false).is_none());
+static_assert!(tctx_update(TctxEvent::NodeRemoved, true, false).is_none());
+static_assert!(matches!(
+    tctx_update(TctxEvent::NodeAdded, false, true),
+    Some(IdleState::KeepAlive)
+));
+static_assert!(tctx_update(TctxEvent::NodeRemoved, false, true).is_none());
+static_assert!(matches!(
+    tctx_update(TctxEvent::NodeRemoved, true, true),
+    Some(IdleState::ExitOnIdle)
+));
+
 /// Brings `state` into `to`, and returns whether every worker has to be woken.
 ///
-/// Only the io-wq's task changes the state, but the teardown sets
-/// `IO_WQ_BIT_EXIT` in the same word, so the bit is changed with an atomic
-/// read-modify-write. Entering the state is fully ordered, as
-/// `test_and_set_bit()` is: a worker that sees it must also see what the task
-/// did before. Leaving it is relaxed, as `clear_bit()` is.
+/// Only the io-wq's task changes the state, but the teardown sets `IO_WQ_BIT_EXIT` in the same
+/// word, so the bit is changed with an atomic read-modify-write.
+///
+/// Leaving the state is one relaxed `andnot()`, as `clear_bit()` is in C: it never wakes anyone,
+/// so the old value is not needed. It runs whenever the task submits to a ring that was not the
+/// last one it used.
+///
+/// Entering it is a fully ordered `fetch_or()`, as `test_and_set_bit()` is in C: a worker that
+/// sees the state must also see what the task did before, and the old value tells whether this
+/// call entered the state and has the workers woken. It runs once per last ring closed.
 fn update(state: &Atomic<usize>, to: IdleState) -> bool {
-    let old = match to {
-        IdleState::ExitOnIdle => state.fetch_or(io_wq_idle_state::EXIT_ON_IDLE, Full),
-        IdleState::KeepAlive => state.fetch_andnot(io_wq_idle_state::EXIT_ON_IDLE, Relaxed),
-    };
+    match to {
+        IdleState::KeepAlive => {
+            state.andnot(io_wq_idle_state::EXIT_ON_IDLE, Relaxed);
+            false
+        }
+        IdleState::ExitOnIdle => {
+            let old = state.fetch_or(io_wq_idle_state::EXIT_ON_IDLE, Full);
 
-    io_wq_idle_state::wake_on_set(old, to)
+            io_wq_idle_state::wake_on_set(old, to)
+        }
+    }
 }
 
 /// Sets (`exit_on_idle`) or clears the exit-on-idle state of an io-wq.
@@ -71,8 +123,13 @@ fn update(state: &Atomic<usize>, to: IdleState) -> bool {
 /// only ever accessed atomically while this function runs.
 #[export]
 pub unsafe extern "C" fn io_wq_idle_set_state(wq_state: *mut c_ulong, exit_on_idle: bool) -> bool {
-    // SAFETY: By the safety requirements `wq_state` is valid and only accessed
-    // atomically; it is aligned, being a `c_ulong`, which is `usize`.
+    // SAFETY: `Atomic::from_ptr()` requires, for the duration of this call:
+    // - alignment to `align_of::<usize>()`: `wq_state` points to the `state` word of a `struct
+    //   io_wq` (the safety requirements), an `unsigned long` field, which C aligns as `usize`;
+    // - validity for reads and writes: that `struct io_wq` is live (the safety requirements);
+    // - no data race with the atomic operations: every access to the word is atomic while this
+    //   call runs (the safety requirements).
+    // `c_ulong` is `usize` on every architecture the kernel supports.
     let state = unsafe { Atomic::<usize>::from_ptr(wq_state) };
     let to = if exit_on_idle {
         IdleState::ExitOnIdle
@@ -95,53 +152,67 @@ pub unsafe extern "C" fn io_wq_idle_set_state(wq_state: *mut c_ulong, exit_on_id
 #[export]
 pub unsafe extern "C" fn io_wq_idle_verdict(
     last_timeout: bool,
-    exit_mask: bool,
+    affinity_changed: bool,
     nr_workers: c_uint,
     wq_state: c_ulong,
     create_pending: bool,
-) -> bindings::io_wq_idle_verdict {
+) -> bindings::io_wq_worker_verdict {
     let idle = WorkerIdle {
         last_timeout,
-        affinity_changed: exit_mask,
+        affinity_changed,
         nr_workers,
         state: IdleState::from_word(wq_state),
         create_pending,
     };
 
-    match io_wq_idle_state::verdict(&idle) {
-        Verdict::Stay => bindings::io_wq_idle_verdict_IO_WQ_IDLE_STAY,
-        Verdict::Exit => bindings::io_wq_idle_verdict_IO_WQ_IDLE_EXIT,
+    match verdict(&idle) {
+        Verdict::Stay => bindings::io_wq_worker_verdict_IO_WQ_WORKER_STAY,
+        Verdict::Exit => bindings::io_wq_worker_verdict_IO_WQ_WORKER_EXIT,
     }
 }
 
-/// Decides the state of a task's io-wq after the task added or removed an
-/// io_uring instance; see [`io_wq_idle_state::tctx_update`].
+/// The C value of a decision of [`tctx_update`].
+fn idle_change(change: Option<IdleState>) -> bindings::io_wq_idle_change {
+    match change {
+        None => bindings::io_wq_idle_change_IO_WQ_IDLE_UNCHANGED,
+        Some(IdleState::KeepAlive) => bindings::io_wq_idle_change_IO_WQ_IDLE_KEEPALIVE,
+        Some(IdleState::ExitOnIdle) => bindings::io_wq_idle_change_IO_WQ_IDLE_EXIT_ON_IDLE,
+    }
+}
+
+/// Decides the state of a task's io-wq after the task added an io_uring instance (a tctx node);
+/// see [`io_wq_idle_state::tctx_update`].
 ///
-/// Called by the task itself from `tctx.c`, with `no_rings` telling whether it
-/// has no io_uring instance left after a removal and `has_wq` whether it has an
-/// io-wq. C then sets the state it is told, if any.
+/// Called by the task itself from `tctx.c`, once the node is installed, with `has_wq` telling
+/// whether the task has an io-wq. C then sets the state it is told, if any. C does not call it
+/// when the io-wq is out of the exit-on-idle state: then there is nothing to leave.
 ///
 /// # Safety
 ///
 /// None: any arguments are valid. The function is `unsafe` only because
 /// `#[export]` compares it with the C prototype's binding, which is `unsafe`.
 #[export]
-pub unsafe extern "C" fn io_tctx_idle_update(
-    event: bindings::io_tctx_idle_event,
+pub unsafe extern "C" fn io_tctx_idle_node_added(has_wq: bool) -> bindings::io_wq_idle_change {
+    // Whether a node is left only matters for a removal.
+    idle_change(tctx_update(TctxEvent::NodeAdded, false, has_wq))
+}
+
+/// Decides the state of a task's io-wq after the task removed an io_uring instance (a tctx
+/// node); see [`io_wq_idle_state::tctx_update`].
+///
+/// Called by the task itself from `tctx.c`, with `no_rings` telling whether it has no io_uring
+/// instance left and `has_wq` whether it has an io-wq. C then sets the state it is told, if any.
+///
+/// # Safety
+///
+/// None: any arguments are valid. The function is `unsafe` only because
+/// `#[export]` compares it with the C prototype's binding, which is `unsafe`.
+#[export]
+pub unsafe extern "C" fn io_tctx_idle_node_removed(
     no_rings: bool,
     has_wq: bool,
 ) -> bindings::io_wq_idle_change {
-    let event = if event == bindings::io_tctx_idle_event_IO_TCTX_NODE_ADDED {
-        TctxEvent::NodeAdded
-    } else {
-        TctxEvent::NodeRemoved
-    };
-
-    match io_wq_idle_state::tctx_update(event, no_rings, has_wq) {
-        None => bindings::io_wq_idle_change_IO_WQ_IDLE_UNCHANGED,
-        Some(IdleState::KeepAlive) => bindings::io_wq_idle_change_IO_WQ_IDLE_KEEPALIVE,
-        Some(IdleState::ExitOnIdle) => bindings::io_wq_idle_change_IO_WQ_IDLE_EXIT_ON_IDLE,
-    }
+    idle_change(tctx_update(TctxEvent::NodeRemoved, no_rings, has_wq))
 }
 
 #[cfg(CONFIG_IO_WQ_IDLE_RUST_KUNIT_TEST)]
@@ -149,126 +220,22 @@ pub unsafe extern "C" fn io_tctx_idle_update(
 mod tests {
     use super::{
         io_wq_idle_state::{
-            tctx_update,
-            verdict,
             wake_on_set,
             IdleState,
-            TctxEvent,
-            Verdict,
-            WorkerIdle,
             EXIT,
             EXIT_ON_IDLE as EOI, //
         },
         update, //
     };
-    use kernel::{
-        bindings,
-        sync::atomic::{
-            Atomic,
-            Relaxed, //
-        },
+    use kernel::sync::atomic::{
+        Atomic,
+        Relaxed, //
     };
 
     use IdleState::{
         ExitOnIdle as Eoi,
         KeepAlive as Ka, //
     };
-    use Verdict::{
-        Exit,
-        Stay, //
-    };
-
-    /// The verdict for every combination of the booleans and the state, each
-    /// with `nr_workers` at 0, 1 (the last worker), 2 and `u32::MAX`:
-    /// (last_timeout, affinity_changed, nr_workers, state, create_pending).
-    #[rustfmt::skip]
-    const VERDICTS: [(bool, bool, u32, IdleState, bool, Verdict); 64] = [
-        // A creation request is pending: always stay.
-        (false, false, 0, Ka, true, Stay), (false, false, 1, Ka, true, Stay),
-        (false, false, 2, Ka, true, Stay), (false, false, u32::MAX, Ka, true, Stay),
-        (false, true, 0, Ka, true, Stay), (false, true, 1, Ka, true, Stay),
-        (false, true, 2, Ka, true, Stay), (false, true, u32::MAX, Ka, true, Stay),
-        (true, false, 0, Ka, true, Stay), (true, false, 1, Ka, true, Stay),
-        (true, false, 2, Ka, true, Stay), (true, false, u32::MAX, Ka, true, Stay),
-        (true, true, 0, Ka, true, Stay), (true, true, 1, Ka, true, Stay),
-        (true, true, 2, Ka, true, Stay), (true, true, u32::MAX, Ka, true, Stay),
-        (false, false, 0, Eoi, true, Stay), (false, false, 1, Eoi, true, Stay),
-        (false, false, 2, Eoi, true, Stay), (false, false, u32::MAX, Eoi, true, Stay),
-        (false, true, 0, Eoi, true, Stay), (false, true, 1, Eoi, true, Stay),
-        (false, true, 2, Eoi, true, Stay), (false, true, u32::MAX, Eoi, true, Stay),
-        (true, false, 0, Eoi, true, Stay), (true, false, 1, Eoi, true, Stay),
-        (true, false, 2, Eoi, true, Stay), (true, false, u32::MAX, Eoi, true, Stay),
-        (true, true, 0, Eoi, true, Stay), (true, true, 1, Eoi, true, Stay),
-        (true, true, 2, Eoi, true, Stay), (true, true, u32::MAX, Eoi, true, Stay),
-        // Keepalive: no timeout, stay; timed out, exit unless the last worker
-        // on an allowed CPU.
-        (false, false, 0, Ka, false, Stay), (false, false, 1, Ka, false, Stay),
-        (false, false, 2, Ka, false, Stay), (false, false, u32::MAX, Ka, false, Stay),
-        (false, true, 0, Ka, false, Stay), (false, true, 1, Ka, false, Stay),
-        (false, true, 2, Ka, false, Stay), (false, true, u32::MAX, Ka, false, Stay),
-        (true, false, 0, Ka, false, Stay), (true, false, 1, Ka, false, Stay),
-        (true, false, 2, Ka, false, Exit), (true, false, u32::MAX, Ka, false, Exit),
-        (true, true, 0, Ka, false, Exit), (true, true, 1, Ka, false, Exit),
-        (true, true, 2, Ka, false, Exit), (true, true, u32::MAX, Ka, false, Exit),
-        // Exit-on-idle: every idle worker exits, timed out or not.
-        (false, false, 0, Eoi, false, Exit), (false, false, 1, Eoi, false, Exit),
-        (false, false, 2, Eoi, false, Exit), (false, false, u32::MAX, Eoi, false, Exit),
-        (false, true, 0, Eoi, false, Exit), (false, true, 1, Eoi, false, Exit),
-        (false, true, 2, Eoi, false, Exit), (false, true, u32::MAX, Eoi, false, Exit),
-        (true, false, 0, Eoi, false, Exit), (true, false, 1, Eoi, false, Exit),
-        (true, false, 2, Eoi, false, Exit), (true, false, u32::MAX, Eoi, false, Exit),
-        (true, true, 0, Eoi, false, Exit), (true, true, 1, Eoi, false, Exit),
-        (true, true, 2, Eoi, false, Exit), (true, true, u32::MAX, Eoi, false, Exit),
-    ];
-
-    #[test]
-    fn verdict_table() {
-        // The table holds each combination exactly once.
-        for (i, a) in VERDICTS.iter().enumerate() {
-            for b in &VERDICTS[i + 1..] {
-                assert!((a.0, a.1, a.2, a.3, a.4) != (b.0, b.1, b.2, b.3, b.4));
-            }
-        }
-        for &(last_timeout, affinity_changed, nr_workers, state, create_pending, want) in &VERDICTS
-        {
-            let idle = WorkerIdle {
-                last_timeout,
-                affinity_changed,
-                nr_workers,
-                state,
-                create_pending,
-            };
-            assert_eq!(verdict(&idle), want);
-        }
-    }
-
-    #[test]
-    fn verdict_ffi_decodes_state_word() {
-        use bindings::{
-            io_wq_idle_verdict_IO_WQ_IDLE_EXIT as EXIT_V,
-            io_wq_idle_verdict_IO_WQ_IDLE_STAY as STAY_V, //
-        };
-
-        #[rustfmt::skip]
-        let table = [
-            // (last_timeout, nr_workers, state word, create_pending, verdict)
-            (false, 1, 0, false, STAY_V),
-            (false, 1, EOI, false, EXIT_V),
-            (false, 1, EXIT, false, STAY_V),
-            (false, 1, EOI | EXIT, false, EXIT_V),
-            (false, 1, EOI, true, STAY_V),
-            (true, 2, 0, false, EXIT_V),
-            (true, 2, !EOI, false, EXIT_V),
-            (true, 1, !EOI, false, STAY_V),
-        ];
-        for (last_timeout, nr_workers, word, create_pending, want) in table {
-            // SAFETY: Any arguments are valid.
-            let got = unsafe {
-                super::io_wq_idle_verdict(last_timeout, false, nr_workers, word, create_pending)
-            };
-            assert_eq!(got, want);
-        }
-    }
 
     #[test]
     fn state_words() {
@@ -321,63 +288,6 @@ mod tests {
             assert!(!update(&state, Eoi));
             assert!(!update(&state, Ka));
             assert_eq!(state.load(Relaxed), others);
-        }
-    }
-
-    #[test]
-    fn state_ffi() {
-        let mut word: usize = EXIT;
-
-        // SAFETY: `word` is a live `usize`, and only accessed through the
-        // pointer while the calls run.
-        unsafe {
-            assert!(super::io_wq_idle_set_state(&raw mut word, true));
-            assert_eq!(word, EXIT | EOI);
-            assert!(!super::io_wq_idle_set_state(&raw mut word, true));
-            assert!(!super::io_wq_idle_set_state(&raw mut word, false));
-        }
-        assert_eq!(word, EXIT);
-    }
-
-    #[test]
-    fn tctx_ffi() {
-        use bindings::{
-            io_tctx_idle_event_IO_TCTX_NODE_ADDED as ADDED,
-            io_tctx_idle_event_IO_TCTX_NODE_REMOVED as REMOVED,
-            io_wq_idle_change_IO_WQ_IDLE_EXIT_ON_IDLE as EOI_C,
-            io_wq_idle_change_IO_WQ_IDLE_KEEPALIVE as KA_C,
-            io_wq_idle_change_IO_WQ_IDLE_UNCHANGED as NONE_C, //
-        };
-
-        #[rustfmt::skip]
-        let table = [
-            // (event, no_rings, has_wq, change)
-            (ADDED, false, false, NONE_C), (ADDED, true, false, NONE_C),
-            (ADDED, false, true, KA_C), (ADDED, true, true, KA_C),
-            (REMOVED, false, false, NONE_C), (REMOVED, true, false, NONE_C),
-            (REMOVED, false, true, NONE_C), (REMOVED, true, true, EOI_C),
-        ];
-        for (event, no_rings, has_wq, want) in table {
-            // SAFETY: Any arguments are valid.
-            let got = unsafe { super::io_tctx_idle_update(event, no_rings, has_wq) };
-            assert_eq!(got, want);
-        }
-    }
-
-    #[test]
-    fn tctx_events() {
-        use TctxEvent::{NodeAdded, NodeRemoved};
-
-        #[rustfmt::skip]
-        let table = [
-            // (event, no_rings, has_wq, wanted state)
-            (NodeAdded, false, false, None), (NodeAdded, true, false, None),
-            (NodeAdded, false, true, Some(Ka)), (NodeAdded, true, true, Some(Ka)),
-            (NodeRemoved, false, false, None), (NodeRemoved, true, false, None),
-            (NodeRemoved, false, true, None), (NodeRemoved, true, true, Some(Eoi)),
-        ];
-        for (event, no_rings, has_wq, want) in table {
-            assert_eq!(tctx_update(event, no_rings, has_wq), want);
         }
     }
 }

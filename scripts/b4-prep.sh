@@ -4,7 +4,8 @@
 # with our cover letter as b4's cover and To/Cc from get_maintainer.pl,
 # ready for
 #   b4 send --dry-run        or        b4 send -o <dir>
-# in the tree.  A series on top of another is enrolled on that one's branch.
+# in the tree.  A series on top of another is enrolled on that one's branch,
+# one that applies to the base (SERIES_ON_BASE) on the base tag.
 # Rerunning recreates the branches.
 . "$(dirname "$0")/lib.sh"
 
@@ -25,11 +26,23 @@ for set in "${SERIES_SETS[@]}"; do
 	branch=b4/iowq-$dir
 	kgit checkout -q series
 	kgit branch -D "$branch" >/dev/null 2>&1 || true
-	kgit checkout -q -b "$branch" "$series_branch"
-	# A series on top of another is enrolled on that one's branch.
-	(cd "$KSRC" && b4 prep -e "$from" >/dev/null 2>&1) || {
+	# A series on top of another is enrolled on that one's branch; one on
+	# the base (SERIES_ON_BASE) is put on the base tag and enrolled there.
+	enroll=$from
+	if set_on_base "$set"; then
+		enroll=$BASE_TAG
+		kgit checkout -q -b "$branch" "$BASE_TAG"
+		kgit cherry-pick -q "$from..$series_branch" >/dev/null || {
+			kgit cherry-pick --abort || true
+			kgit checkout -q series
+			die "series $dir does not apply to $BASE_TAG (SERIES_ON_BASE)"
+		}
+	else
+		kgit checkout -q -b "$branch" "$series_branch"
+	fi
+	(cd "$KSRC" && b4 prep -e "$enroll" >/dev/null 2>&1) || {
 		kgit checkout -q series
-		die "b4 prep -e $from failed in $KSRC"
+		die "b4 prep -e $enroll failed in $KSRC"
 	}
 	# b4 opens the cover letter in $EDITOR; our "editor" writes our text.
 	(cd "$KSRC" && EDITOR="cp $BASE_DIR/covers/$dir" b4 prep --edit-cover >/dev/null) ||

@@ -61,7 +61,7 @@ done
 logs=$CACHE/run/bench
 rm -rf "$logs"
 mkdir -p "$logs" "$out"
-scenarios=(bench-exit bench-hot bench-churn bench-cycle)
+scenarios=(bench-exit bench-hot bench-switch bench-churn bench-cycle)
 icount=
 qemu="-accel tcg -smp 2"
 if [ "$method" = icount ]; then

@@ -237,7 +237,7 @@ check_sigcheck() {
 	# Restored on any exit from here; the trap clears itself, so that it
 	# does not fire on later functions' returns.
 	trap 'kgit checkout -q -- io_uring/io_wq_idle.rs; trap - RETURN' RETURN
-	perl -0pi -e 's/(\n    create_pending: bool,\n)(\) -> bindings::io_wq_idle_verdict \{)/$1    extra: bool,\n$2/' "$KSRC/$f"
+	perl -0pi -e 's/(\n    create_pending: bool,\n)(\) -> bindings::io_wq_worker_verdict \{)/$1    extra: bool,\n$2/' "$KSRC/$f"
 	! kgit diff --quiet -- "$f" || die "the sigcheck edit changed nothing in $f: its pattern no longer matches; update it in $0"
 	if "${KMAKE[@]}" O="$O" io_uring/io_wq_idle.o >"$log" 2>&1; then
 		die "io_wq_idle.o built with io_wq_idle_verdict() taking a parameter io_wq_idle.h does not have: the signature check checks nothing (log: $log)"
@@ -252,6 +252,7 @@ check_sigcheck() {
 # What a maintainer's scripts and bots look at besides the code.
 check_meta() {
 	local set dir cover p name bad=0 from subj raw files prefix f want n_before=0 n_prereq tmp_body
+	local want_prereq earlier_files=
 	tmp_body=$(mktemp)
 	trap 'rm -f "$tmp_body"' RETURN
 	for set in "${SERIES_SETS[@]}"; do
@@ -262,12 +263,22 @@ check_meta() {
 		grep -q '^base-commit: [0-9a-f]\{40\}$' "$cover" || { echo "  $dir: cover letter has no base-commit:" >&2; bad=1; }
 		grep -qi '^changelog' "$cover" || { echo "  $dir: cover letter has no Changelog section" >&2; bad=1; }
 		grep -qi '^testing' "$cover" || { echo "  $dir: cover letter has no Testing section (test results)" >&2; bad=1; }
-		# A series on top of another names every patch it needs, and says so.
+		# A series on top of another names every patch it needs, and says so;
+		# one on the base (SERIES_ON_BASE) names none, and touches no file of
+		# the series before it in the tree, so that it applies to the base.
 		n_prereq=$(grep -c '^prerequisite-patch-id: [0-9a-f]\{40\}$' "$cover" || true)
-		[ "$n_prereq" = "$n_before" ] ||
-			{ echo "  $dir: cover letter has $n_prereq prerequisite-patch-id lines, the series before it $n_before patches" >&2; bad=1; }
-		[ "$n_before" = 0 ] || grep -qi 'depends on\|applies on top of\|based on' "$cover" ||
+		want_prereq=$n_before
+		! set_on_base "$set" || want_prereq=0
+		[ "$n_prereq" = "$want_prereq" ] ||
+			{ echo "  $dir: cover letter has $n_prereq prerequisite-patch-id lines, expected $want_prereq$(set_on_base "$set" && echo ' (SERIES_ON_BASE: it applies to the base)' || echo ", the patches of the series before it")" >&2; bad=1; }
+		[ "$want_prereq" = 0 ] || grep -qi 'depends on\|applies on top of\|based on' "$cover" ||
 			{ echo "  $dir: cover letter does not say which series it depends on" >&2; bad=1; }
+		if set_on_base "$set"; then
+			for f in $(for p in $(series_patches "$dir"); do sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p"; done | sort -u); do
+				! grep -qxF "$f" <<<"$earlier_files" ||
+					{ echo "  $dir: applies to the base (SERIES_ON_BASE), but touches $f, which a series before it in the tree touches too" >&2; bad=1; }
+			done
+		fi
 		for p in $(series_patches "$dir"); do
 			name=$dir/${p##*/}
 			n_before=$((n_before + 1))
@@ -307,6 +318,7 @@ check_meta() {
 			# "io_uring: ", "rust: <area>: ", "Documentation: io_uring: ",
 			# "tools/io_uring: " (the tools/<dir>: form of tools/ commits).
 			files=$(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$p")
+			earlier_files+=$'\n'$files
 			prefix=${subj%%: *}
 			case $prefix in
 			io_uring/*) f=${prefix#io_uring/}

@@ -96,6 +96,10 @@ kgit() {
 set_dir() { echo "${1%%:*}"; }
 set_branch() { local r=${1#*:}; echo "${r%%:*}"; }
 set_prefix() { echo "${1#*:*:}"; }
+# A series that applies to the base itself, not on top of the ones before it
+# in the tree (SERIES_ON_BASE in base.conf: their dirs): it goes to other
+# maintainers and touches none of their files.
+set_on_base() { [[ " ${SERIES_ON_BASE:-} " == *" $(set_dir "$1") "* ]]; }
 
 # The patch files of every series, in the order they apply, without the
 # cover letters; or of one series: series_patches <dir>.

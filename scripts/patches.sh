@@ -8,12 +8,13 @@
 # tag..<its branch>, each next one <previous branch>..<its branch>.  Each
 # cover letter's subject and text come from bases/<base>/covers/<dir>; git
 # adds the shortlog, the diffstat, base-commit: (the base tag) and, for a
-# series on top of another, the prerequisite-patch-id of each patch it needs.
+# series on top of another, the prerequisite-patch-id of each patch it needs
+# (none for a series that applies to the base itself, SERIES_ON_BASE).
 # The output is the same on every machine: no commit ids ("From 0000..."),
 # a fixed cover-letter date, no git version signature.
 . "$(dirname "$0")/lib.sh"
 
-case ${1:-} in -h | --help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 out=${1:-$SERIES_DIR}
 need_tree
 tmp=$(mktemp -d)
@@ -31,6 +32,8 @@ for set in "${SERIES_SETS[@]}"; do
 	kgit format-patch -q -o "$tmp/$dir" --cover-letter --cover-from-description=subject \
 		--subject-prefix="$(set_prefix "$set")" --base="$BASE_TAG" --zero-commit \
 		--no-signature --numbered "$from..$branch"
+	# A series on the base needs none of the patches before it in the tree.
+	! set_on_base "$set" || sed -i '/^prerequisite-patch-id: /d' "$tmp/$dir/0000-cover-letter.patch"
 	# The cover letter is dated now; pin it to the date of the last patch.
 	last=$(ls "$tmp/$dir"/*.patch | tail -n1)
 	sed -i "s/^Date: .*/$(grep -m1 '^Date: ' "$last" | sed 's/[\/&]/\\&/g')/" "$tmp/$dir/0000-cover-letter.patch"

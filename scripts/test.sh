@@ -53,6 +53,7 @@ run_step() {
 	meta)
 		"$S/check.sh" meta
 		"$REPO/tests/meta-stable-broken.sh"
+		"$REPO/tests/meta-on-base-broken.sh"
 		;;
 	checkpatch | docs | rustfmt | clippy | w1 | bisect | sigcheck) "$S/check.sh" "$1" ;;
 	mbox) "$S/mbox.sh" ;;

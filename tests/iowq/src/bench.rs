@@ -157,6 +157,55 @@ pub fn hot_path() -> crate::Res {
     Ok(format!("{ops} ops per run: {}", out.join(", ")))
 }
 
+/// (2b) Ring switch: `OPS` NOPs, each batch of `batch` submitted to the next
+/// of `rings` rings in turn, and waited for before the next batch. A
+/// submission to a ring other than the task's last one goes through
+/// `__io_uring_add_tctx_node()`, which leaves exit-on-idle (one
+/// `clear_bit()` in C; with the option on, a `test_bit()` through
+/// `io_wq_in_exit_on_idle()`, and calls into Rust only when the bit is
+/// set); NOPs complete inline, so little else runs.
+pub fn switch() -> crate::Res {
+    let ops = OPS.load(Relaxed);
+    let mut out = Vec::new();
+    for (nrings, batch) in (0..REPS.load(Relaxed)).flat_map(|_| [(2, 1), (2, 8), (4, 1), (4, 8)]) {
+        let mut rings = (0..nrings)
+            .map(|_| IoUring::new(16).map_err(|e| format!("io_uring_setup: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut done = 0u64;
+        let t0 = Instant::now();
+        for i in 0.. {
+            if done >= ops {
+                break;
+            }
+            let ring = &mut rings[i % nrings];
+            for j in 0..batch {
+                let sqe = opcode::Nop::new().build().user_data(done + j);
+                // SAFETY: a NOP refers to no memory.
+                unsafe { ring.submission().push(&sqe) }.map_err(|_| "SQ full")?;
+            }
+            ring.submit_and_wait(batch as usize)
+                .map_err(|e| format!("io_uring_enter: {e}"))?;
+            for cqe in ring.completion() {
+                if cqe.result() != 0 {
+                    return Err(format!("a NOP returned {}", cqe.result()));
+                }
+                done += 1;
+            }
+        }
+        let took = t0.elapsed();
+        if took.is_zero() {
+            return Err(format!(
+                "{ops} NOPs took no measurable time: more ops, or a finer clock"
+            ));
+        }
+        let rate = done as f64 / took.as_secs_f64();
+        let name = format!("switch_r{nrings}_b{batch}_ops");
+        println!("BENCH {name} {rate:.0}");
+        out.push(format!("{name} {rate:.0}/s"));
+    }
+    Ok(format!("{ops} NOPs per run: {}", out.join(", ")))
+}
+
 /// (3) Churn: bursts of `k` opens of a FIFO that has no writer yet, each of
 /// which blocks a worker (an open is not poll-driven; a pipe read would be),
 /// on one ring that stays open, separated by gaps shorter and longer than

@@ -11,9 +11,14 @@ use std::fs;
 
 use crate::Res;
 
-/// The functions the Rust implementation exports to C: the two decisions,
-/// and one of [`STATE_FNS`].
-const RUST_SYMS: [&str; 2] = ["io_wq_idle_verdict", "io_tctx_idle_update"];
+/// The functions the Rust implementation exports to C: the worker's verdict,
+/// the tctx decisions after a ring is added and removed, and one of
+/// [`STATE_FNS`].
+const RUST_SYMS: [&str; 3] = [
+    "io_wq_idle_verdict",
+    "io_tctx_idle_node_added",
+    "io_tctx_idle_node_removed",
+];
 
 /// What sets the state, by base: v7.3.4's Rust updates the state word itself
 /// (`io_wq_idle_set_state(wq_state, exit_on_idle)`); 6.12's has no kernel
@@ -34,7 +39,8 @@ fn rust_probes(state_fn: &str) -> Vec<String> {
         "r:iowq/verdict_ret io_wq_idle_verdict ret=$retval:u32".into(),
         format!("p:iowq/set_state {state_fn} enter=%si:u8"),
         format!("r:iowq/set_state_ret {state_fn} wake=$retval:u8"),
-        "p:iowq/tctx_update io_tctx_idle_update event=%di:u32 no_rings=%si:u8 has_wq=%dx:u8".into(),
+        "p:iowq/tctx_added io_tctx_idle_node_added has_wq=%di:u8".into(),
+        "p:iowq/tctx_removed io_tctx_idle_node_removed no_rings=%di:u8 has_wq=%si:u8".into(),
         "p:iowq/set_exit_on_idle io_wq_set_exit_on_idle enable=%si:u8".into(),
     ]
 }
@@ -50,7 +56,8 @@ const FILTERS: &[(&str, &str)] = &[
     ("verdict_ret", "ret == 1"),
     ("set_state", "enter == 1"),
     ("set_state_ret", "wake == 1"),
-    ("tctx_update", "event == 1 && no_rings == 1 && has_wq == 1"),
+    ("tctx_added", "common_pid < 0"),
+    ("tctx_removed", "no_rings == 1 && has_wq == 1"),
     ("set_exit_on_idle", "enable == 1"),
 ];
 
@@ -249,10 +256,11 @@ pub fn rust_calls() -> Res {
         .unwrap_or(STATE_FNS[0]);
     let h = hits()?;
     let ev = recorded()?;
-    let (verdicts, set_states, updates, set_exits) = (
+    let (verdicts, set_states, added, removed, set_exits) = (
         hit(&h, "verdict"),
         hit(&h, "set_state"),
-        hit(&h, "tctx_update"),
+        hit(&h, "tctx_added"),
+        hit(&h, "tctx_removed"),
         hit(&h, "set_exit_on_idle"),
     );
     let exits = count(&ev, "verdict_ret", &[]);
@@ -260,16 +268,17 @@ pub fn rust_calls() -> Res {
     let entries = count(&ev, "set_state", &["enter=1"]);
     // A removal that leaves no ring, in a task with an io-wq: tctx.c must
     // then enter exit-on-idle, through io_wq_set_exit_on_idle() and Rust.
-    let last_closes = count(&ev, "tctx_update", &["event=1", "no_rings=1", "has_wq=1"]);
+    let last_closes = count(&ev, "tctx_removed", &["no_rings=1", "has_wq=1"]);
     let enables = count(&ev, "set_exit_on_idle", &["enable=1"]);
     let line = format!(
         "calls: io_wq_idle_verdict {verdicts} ({exits} exit), {state_fn} {set_states} \
-         ({entries} entering, {wakes} waking), io_tctx_idle_update {updates} ({last_closes} last \
-         close), io_wq_set_exit_on_idle {set_exits} ({enables} entering)"
+         ({entries} entering, {wakes} waking), io_tctx_idle_node_added {added}, \
+         io_tctx_idle_node_removed {removed} ({last_closes} last close), \
+         io_wq_set_exit_on_idle {set_exits} ({enables} entering)"
     );
     let checks = [
         (
-            verdicts > 0 && set_states > 0 && updates > 0,
+            verdicts > 0 && set_states > 0 && added > 0 && removed > 0,
             "every exported function was called",
         ),
         (exits > 0, "some idle worker was told to exit"),
@@ -286,8 +295,8 @@ pub fn rust_calls() -> Res {
             "each of those went to the Rust state function",
         ),
         (
-            set_exits <= updates,
-            "io_wq_set_exit_on_idle only after io_tctx_idle_update",
+            set_exits <= added + removed,
+            "io_wq_set_exit_on_idle only after a tctx decision",
         ),
         (
             set_states <= set_exits,

@@ -806,6 +806,7 @@ const REGRESSIONS: &[Scenario] = &[
 const BENCH: &[Scenario] = &[
     ("bench-exit", bench::exit_latency),
     ("bench-hot", bench::hot_path),
+    ("bench-switch", bench::switch),
     ("bench-churn", bench::churn),
     ("bench-cycle", bench::cycle),
 ];

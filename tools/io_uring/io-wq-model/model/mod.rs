@@ -12,7 +12,7 @@
 //! one in which neither does.
 //!
 //! Left out, as they do not touch exit-on-idle: hashed and linked work, the
-//! unbound class, CPU affinity changes (`exit_mask` is always false), failed
+//! unbound class, CPU affinity changes (`affinity_changed` is always false), failed
 //! thread creation and its retries, the worker's own task_work (workers run
 //! none here), and `TIF_NOTIFY_SIGNAL`: `io_run_task_work()` clears it before
 //! every sleep, so only the `wake_up_process()` half of a wake-up counts.
@@ -689,8 +689,9 @@ impl State {
     }
 
     /// `io_wq_set_exit_on_idle()` -> `io_wq_idle_set_state()`: the state word
-    /// with `fetch_or(EXIT_ON_IDLE)` / `fetch_andnot(EXIT_ON_IDLE)`, the old
-    /// word to `wake_on_set()`, and every worker woken if it says so.
+    /// with `fetch_or(EXIT_ON_IDLE)` or `andnot(EXIT_ON_IDLE)`, and every
+    /// worker woken if `wake_on_set()` says so for the old word (never on
+    /// leaving the state, where the kernel does not ask it).
     fn set_exit_on_idle(&mut self, cfg: &Config, to: IdleState) -> bool {
         let old = self.wq_state as usize;
         let new = match to {
