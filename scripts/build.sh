@@ -24,7 +24,10 @@
 # the tree and the build dir then go back to where they were.  Prints the
 # stash dir, which has what scripts/qemu-test.sh boots
 # (arch/x86/boot/bzImage, usr/gen_init_cpio) and .config, System.map.  A
-# later call for the same tree and config only prints it.
+# later call for the same tree and config only prints it.  Once this build
+# dir is rebuilt from the tree as it was, the files the checkouts touched get
+# their old mtimes back (save_mtimes in lib.sh), so that the other configs'
+# build dirs, built from the same contents, do not compile and link again.
 . "$(dirname "$0")/lib.sh"
 
 name=${1:?usage: build.sh <config name> [targets...]}
@@ -52,8 +55,9 @@ if [ -n "${BUILD_REV:-}" ]; then
 		[ -z "$(kgit status --porcelain --untracked-files=no)" ] ||
 			die "building $BUILD_REV in place needs a clean tree, and $KSRC has uncommitted changes; commit or stash them"
 		back=$(kgit symbolic-ref -q --short HEAD || kgit rev-parse HEAD)
+		save_mtimes "$O.mtimes" HEAD "$BUILD_REV"
 		say "building $BUILD_REV with config $name in place (then back to $back)"
-		trap 'kgit checkout -q "$back"' EXIT
+		trap 'kgit checkout -q "$back"; rm -f "$O.mtimes"' EXIT
 		kgit checkout -q --detach "$BUILD_REV"
 		BUILD_REV= "$0" "$name" bzImage >/dev/null
 		rm -rf "$stash.tmp"
@@ -66,6 +70,7 @@ if [ -n "${BUILD_REV:-}" ]; then
 		trap - EXIT
 		# Leave the build dir as the tree is: --no-build boots rely on it.
 		BUILD_REV= "$0" "$name" bzImage >/dev/null
+		restore_mtimes "$O.mtimes"
 		rm -rf "$stash"
 		mv "$stash.tmp" "$stash"
 	fi

@@ -173,6 +173,7 @@ check_bisect() {
 	start=$SECONDS
 	kgit diff --quiet HEAD || die "uncommitted changes in $KSRC; commit them first"
 	kgit checkout -q "$ref"
+	save_mtimes "$BUILD_ROOT/bisect.mtimes" "$from" "$ref"
 	# The series' own options, as the configs ask for them.
 	opts=$(cat "$CONFIG_DIR"/*.config | sed -n 's/^\(CONFIG_IO_WQ_IDLE_RUST[A-Z_]*\)=.*/\1/p' | sort -u | tr '\n' ' ')
 	# The tip, linked in full.  Every symbol its vmlinux.o leaves undefined
@@ -220,6 +221,8 @@ check_bisect() {
 	for cfg in $BISECT_CONFIGS; do
 		"$S/build.sh" "$cfg" bzImage >/dev/null
 	done
+	# The other configs' build dirs were built from these contents.
+	restore_mtimes "$BUILD_ROOT/bisect.mtimes"
 	kgit checkout -q series
 	say "bisect: all $n prefixes build with configs ${BISECT_CONFIGS// / and } ($((SECONDS - start)) s): the tip linked in full, $partial prefix builds to vmlinux.o with no symbol undefined that the tip's link does not provide, $full of them linked in full"
 }

@@ -91,6 +91,25 @@ kgit() {
 	fi
 }
 
+# A checkout and the one back give each file in which the two commits
+# differ a new mtime, and every build dir then compiles and links it again,
+# though its contents are what that dir was built from.  save_mtimes <file>
+# <commit> <commit> writes the mtimes those files have now; restore_mtimes
+# <file> gives them back once the tree is as it was (and a build dir that
+# was rebuilt in between, from the old contents, is newer still).
+save_mtimes() {
+	(cd "$KSRC" && git diff -z --name-only "$2" "$3" |
+		xargs -0r stat -c '%.9Y %n' 2>/dev/null) >"$1" || true
+}
+restore_mtimes() {
+	local t f
+	[ -f "$1" ] || return 0
+	while read -r t f; do
+		[ ! -e "$KSRC/$f" ] || touch -m -d "@$t" "$KSRC/$f"
+	done <"$1"
+	rm -f "$1"
+}
+
 # The series of the base, in the order they apply (SERIES_SETS in base.conf:
 # "<dir under patches/>:<branch in the tree>:<subject prefix>").
 set_dir() { echo "${1%%:*}"; }
