@@ -20,10 +20,10 @@
 # tasks inside the prebuild's own session, which got as much CPU as the
 # foreground steps (measured: two CPU-bound loops in the foreground ran at a
 # third of their speed beside two SCHED_IDLE loops started with setsid).
-# So the prebuild's session gets autogroup nice 19 (/proc/<pid>/autogroup).  The second base's steps start
-# when that is done and find its kernels built; they still build
-# (incrementally) and check every kernel they boot.  PREBUILD=0: no
-# background build of the second base.  The logs:
+# So the prebuild's session gets autogroup nice 19 (/proc/<pid>/autogroup).
+# The second base's steps start when that is done and find its kernels
+# built; they still build (incrementally) and check every kernel they
+# boot.  PREBUILD=0: no background build of the second base.  The logs:
 # $CACHE/logs/prefetch.log and $CACHE/logs/prebuild-<base>.log.
 . "$(dirname "$0")/lib.sh"
 S=$(dirname "$0")
@@ -66,6 +66,8 @@ case ${PREBUILD:-1} in
 		echo 19 >"/proc/$pid/autogroup" ||
 			die "could not lower the prebuild's autogroup priority (/proc/$pid/autogroup)"
 		say "prebuild's session: $(cat "/proc/$pid/autogroup")"
+	else
+		say "note: the prebuild's autogroup priority was not lowered (no session of its own yet, or no /proc/$pid/autogroup); it may take CPU from the steps"
 	fi
 	trap 'kill -- -$pid -$fpid 2>/dev/null || true' EXIT
 	;;
